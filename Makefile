@@ -1,0 +1,52 @@
+# Two commands for a fresh Debian 12 machine, as root (see README.md):
+#   make demo   - set up, then run the kiosk on its embedded defaults
+#   make test   - set up, then run the whole test suite headless
+# Both are idempotent: what is already installed is not installed again.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# What Qt needs to draw on a bare Debian 12 (offscreen and xcb) and a CJK font,
+# so 自助缴费 is not drawn as boxes.  See ../shared/PLATFORM.md.
+APT_PACKAGES := python3-venv fonts-wqy-microhei \
+	libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
+	libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+	libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \
+	libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
+
+.PHONY: demo test tour bench setup apt-packages clean
+
+demo: setup
+	@$(VENV)/bin/kiosk demo --config config.toml
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+tour: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/kiosk tour --out tour --lang all
+
+bench: setup
+	QT_QPA_PLATFORM=offscreen $(PY) bench/startup.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/transition.py
+
+setup: apt-packages $(STAMP)
+
+apt-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make: run as root to install: $$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) tour build *.egg-info

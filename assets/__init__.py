@@ -1,0 +1,1 @@
+"""Static assets installed as the ``kiosk.assets`` package (translations, styles)."""

@@ -1,0 +1,1 @@
+"""Device drivers (banknote acceptor, receipt printer, card reader) and their emulators."""

@@ -1,0 +1,150 @@
+"""The ``kiosk`` command.
+
+    kiosk run [--config PATH]          the kiosk, fullscreen (what the terminal runs)
+    kiosk demo                         the kiosk on embedded defaults, for a developer's screen
+    kiosk tour --out DIR               every screen and state as PNG, headless
+    kiosk check-config [PATH]          validate a configuration file; exit 0 or 1
+    kiosk backend-sim --port N         the backend simulator alone, on loopback
+
+Qt is imported only by the commands that draw, so ``check-config`` and
+``backend-sim`` work on a machine without a display or Qt's libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kiosk.config import ConfigError, KioskConfig, load_config
+
+NO_DISPLAY = (
+    "kiosk: no display here (neither DISPLAY nor WAYLAND_DISPLAY is set) — "
+    "run `make tour` to save every screen as PNG instead"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Utility self-service kiosk")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the kiosk fullscreen")
+    run.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    _add_window_options(run)
+    run.set_defaults(handler=_run, demo=False)
+
+    demo = commands.add_parser("demo", help="run the kiosk on embedded defaults, cursor shown")
+    demo.add_argument("--config", help="configuration file (default: embedded defaults)")
+    _add_window_options(demo)
+    demo.set_defaults(handler=_run, demo=True)
+
+    tour = commands.add_parser("tour", help="save every screen and state as PNG, headless")
+    tour.add_argument("--out", required=True, help="directory for the PNG files")
+    tour.add_argument("--lang", choices=("zh", "en", "all"), default="all")
+    tour.add_argument("--size", default="1920x1080", type=_size, help="WIDTHxHEIGHT (default 1920x1080)")
+    tour.set_defaults(handler=_tour)
+
+    check = commands.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("path", nargs="?", default="config.toml")
+    check.set_defaults(handler=_check_config)
+
+    sim = commands.add_parser("backend-sim", help="run the backend simulator alone on loopback")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--host", default="127.0.0.1", help="listen address (keep it on loopback)")
+    sim.set_defaults(handler=_backend_sim)
+    return parser
+
+
+def _add_window_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    command.add_argument("--size", type=_size, help="window size WIDTHxHEIGHT (implies --windowed)")
+    command.add_argument(
+        "--exit-when-ready", action="store_true",
+        help="print the time to the interactive home screen and exit (for bench/startup.py)",
+    )
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range (320x240 to 7680x4320)")
+    return width, height
+
+
+def _load(path: str | None) -> KioskConfig | None:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print("kiosk: not started — fix the configuration above "
+              "(`kiosk check-config PATH` checks a file without starting)", file=sys.stderr)
+        return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        count = len(error.problems)
+        print(f"{args.path}: {count} problem{'s' if count != 1 else ''} — the kiosk will not start with this file",
+              file=sys.stderr)
+        return 1
+    print(f"{config.source}: ok — terminal {config.terminal.id}, "
+          f"{len(config.utilities)} utilities ({', '.join(u.id for u in config.utilities)}), "
+          f"backend {config.backend.url}")
+    return 0
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
+    if config is None:
+        return 1
+    if not _has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    from kiosk.runtime import run_kiosk  # Qt from here on
+
+    return run_kiosk(
+        config,
+        demo=args.demo,
+        windowed=args.windowed or args.size is not None,
+        size=args.size,
+        exit_when_ready=args.exit_when_ready,
+    )
+
+
+def _tour(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from screens.tour import run_tour
+
+    languages = ("zh", "en") if args.lang == "all" else (args.lang,)
+    saved = run_tour(Path(args.out), languages, args.size)
+    print(f"kiosk tour: {len(saved)} screens saved in {args.out}")
+    return 0
+
+
+def _backend_sim(args: argparse.Namespace) -> int:
+    from kiosk.backend.simulator import run_simulator
+
+    run_simulator(args.port, host=args.host)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""The customer journey for an account inquiry, as plain Python (no Qt).
+
+home → utility → account number → lookup → account overview (or an explained
+failure) → back/home.  Screens only render :class:`JourneyState` and forward
+taps; every decision (what is valid, which step comes next, when an idle
+customer is prompted and then forgotten) is made here, so tests drive the whole
+journey without a window.
+
+Time comes from an injected clock (``time.monotonic`` by default) and the owner
+calls :meth:`Journey.tick` about once a second; nothing here sleeps or waits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Callable, Mapping
+
+from kiosk.account_number import AccountNumberRule, NumberProblem
+from kiosk.backend.errors import BackendError
+from kiosk.backend.models import Account
+
+
+class Step(Enum):
+    HOME = "home"
+    UTILITY = "utility"
+    ACCOUNT = "account"
+    LOOKUP = "lookup"
+    OVERVIEW = "overview"
+    FAILED = "failed"
+
+
+# The step bar shows the customer where they are; LOOKUP and FAILED sit on the
+# bar position of the step they belong to.
+STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW)
+_BAR_POSITION = {
+    Step.UTILITY: 0,
+    Step.ACCOUNT: 1,
+    Step.LOOKUP: 1,
+    Step.FAILED: 1,
+    Step.OVERVIEW: 2,
+}
+
+# What a customer should do after each kind of failure (i18n keys).
+_ADVICE = {
+    "error.account_not_found": "advice.check_number",
+    "error.account_closed": "advice.go_to_counter",
+    "error.network_down": "advice.try_later_or_counter",
+    "error.backend_failed": "advice.try_later_or_counter",
+    "error.terminal_not_authorised": "advice.go_to_counter",
+    "error.request_rejected": "advice.go_to_counter",
+}
+
+
+@dataclass(frozen=True)
+class LookupFailure:
+    """What went wrong, for the customer (i18n keys) and the technician (code)."""
+
+    reason_key: str
+    advice_key: str
+    code: str
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    """The effect :meth:`Journey.submit` asks its owner to carry out."""
+
+    ticket: int
+    utility_id: str
+    account_no: str
+
+
+@dataclass(frozen=True)
+class IdlePrompt:
+    seconds_left: int
+
+
+@dataclass(frozen=True)
+class JourneyState:
+    step: Step = Step.HOME
+    utility_id: str | None = None
+    digits: str = ""
+    field_problem: NumberProblem | None = None
+    account: Account | None = None
+    failure: LookupFailure | None = None
+    idle_prompt: IdlePrompt | None = None
+
+    @property
+    def step_bar_position(self) -> int | None:
+        return _BAR_POSITION.get(self.step)
+
+    @property
+    def holds_customer_data(self) -> bool:
+        return self.step is not Step.HOME
+
+
+Listener = Callable[[JourneyState], None]
+
+
+class Journey:
+    """One customer's inquiry at a time; :meth:`go_home` forgets all of it."""
+
+    def __init__(
+        self,
+        rules: Mapping[str, AccountNumberRule],
+        idle_prompt_after_s: float,
+        idle_countdown_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not rules:
+            raise ValueError("a journey needs at least one utility")
+        self._rules = dict(rules)
+        self._prompt_after_s = idle_prompt_after_s
+        self._countdown_s = idle_countdown_s
+        self._clock = clock
+        self._state = JourneyState()
+        self._last_touch = clock()
+        self._prompt_deadline: float | None = None
+        self._tickets = itertools.count(1)
+        self._pending_ticket: int | None = None
+        self._listeners: list[Listener] = []
+
+    # -- observing -----------------------------------------------------
+    @property
+    def state(self) -> JourneyState:
+        return self._state
+
+    @property
+    def utility_ids(self) -> tuple[str, ...]:
+        return tuple(self._rules)
+
+    def rule(self, utility_id: str) -> AccountNumberRule:
+        return self._rules[utility_id]
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _set(self, state: JourneyState) -> None:
+        if state == self._state:
+            return
+        self._state = state
+        for listener in list(self._listeners):
+            listener(state)
+
+    # -- customer actions ------------------------------------------------
+    def start_inquiry(self) -> None:
+        self.touch()
+        self._set(JourneyState(step=Step.UTILITY))
+
+    def choose_utility(self, utility_id: str) -> None:
+        if utility_id not in self._rules:
+            raise KeyError(f"unknown utility {utility_id!r}; configured: {', '.join(self._rules)}")
+        self.touch()
+        self._set(JourneyState(step=Step.ACCOUNT, utility_id=utility_id))
+
+    def press_digit(self, digit: str) -> None:
+        self.touch()
+        state = self._state
+        if state.step is not Step.ACCOUNT:
+            return
+        rule = self._rules[state.utility_id]
+        if not (len(digit) == 1 and digit.isascii() and digit.isdigit()):
+            self._set(replace(state, field_problem=NumberProblem.NOT_DIGITS))
+            return
+        if not rule.accepts_more_digits(state.digits):
+            self._set(replace(state, field_problem=NumberProblem.TOO_LONG))
+            return
+        digits = state.digits + digit
+        self._set(replace(state, digits=digits, field_problem=_problem_while_typing(rule, digits)))
+
+    def backspace(self) -> None:
+        self.touch()
+        state = self._state
+        if state.step is Step.ACCOUNT and state.digits:
+            digits = state.digits[:-1]
+            rule = self._rules[state.utility_id]
+            self._set(replace(state, digits=digits, field_problem=_problem_while_typing(rule, digits)))
+
+    def clear(self) -> None:
+        self.touch()
+        if self._state.step is Step.ACCOUNT:
+            self._set(replace(self._state, digits="", field_problem=None))
+
+    def submit(self) -> LookupRequest | None:
+        """Validate the number; if it is valid, start a lookup and return it."""
+        self.touch()
+        state = self._state
+        if state.step is not Step.ACCOUNT:
+            return None
+        problem = self._rules[state.utility_id].problem(state.digits)
+        if problem is not None:
+            self._set(replace(state, field_problem=problem))
+            return None
+        ticket = next(self._tickets)
+        self._pending_ticket = ticket
+        self._set(replace(state, step=Step.LOOKUP, field_problem=None))
+        return LookupRequest(ticket, state.utility_id, state.digits)
+
+    def retry(self) -> LookupRequest | None:
+        """After a failure, look the same number up again."""
+        if self._state.step is not Step.FAILED:
+            return None
+        self._set(replace(self._state, step=Step.ACCOUNT, failure=None))
+        return self.submit()
+
+    def cancel_lookup(self) -> None:
+        self.touch()
+        if self._state.step is Step.LOOKUP:
+            self._pending_ticket = None
+            self._set(replace(self._state, step=Step.ACCOUNT))
+
+    def back(self) -> None:
+        """One step back; from the first step, home."""
+        self.touch()
+        state = self._state
+        if state.step is Step.UTILITY:
+            self.go_home()
+        elif state.step is Step.ACCOUNT:
+            self._set(JourneyState(step=Step.UTILITY))
+        elif state.step is Step.LOOKUP:
+            self.cancel_lookup()
+        elif state.step in (Step.FAILED, Step.OVERVIEW):
+            # Back to the keypad with the number still there to correct it.
+            self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits))
+
+    def go_home(self) -> None:
+        """Forget the customer: number, account, failure — everything."""
+        self._pending_ticket = None
+        self._prompt_deadline = None
+        self._last_touch = self._clock()
+        self._set(JourneyState())
+
+    # -- lookup results (from a worker, delivered on the owner's thread) --
+    def lookup_succeeded(self, ticket: int, account: Account) -> None:
+        if not self._is_current(ticket):
+            return
+        self._pending_ticket = None
+        self._set(replace(self._state, step=Step.OVERVIEW, account=account))
+
+    def lookup_failed(self, ticket: int, error: BackendError) -> None:
+        if not self._is_current(ticket):
+            return
+        self._pending_ticket = None
+        failure = LookupFailure(
+            reason_key=error.reason_key,
+            advice_key=_ADVICE.get(error.reason_key, "advice.try_later_or_counter"),
+            code=error.code,
+            retryable=error.retryable,
+        )
+        self._set(replace(self._state, step=Step.FAILED, failure=failure))
+
+    def _is_current(self, ticket: int) -> bool:
+        # A reply for a customer who has gone (or cancelled) must never show.
+        return ticket == self._pending_ticket and self._state.step is Step.LOOKUP
+
+    # -- idle --------------------------------------------------------------
+    def touch(self) -> None:
+        """Any tap: the customer is still here."""
+        self._last_touch = self._clock()
+        if self._prompt_deadline is not None:
+            self._prompt_deadline = None
+            self._set(replace(self._state, idle_prompt=None))
+
+    def tick(self) -> None:
+        """Advance the idle prompt and wipe the session when it runs out."""
+        state = self._state
+        if state.step is Step.HOME:
+            return
+        now = self._clock()
+        if self._prompt_deadline is None:
+            if state.step is Step.LOOKUP:
+                # Waiting on us is not the customer being idle.
+                self._last_touch = now
+                return
+            if now - self._last_touch >= self._prompt_after_s:
+                self._prompt_deadline = now + self._countdown_s
+                self._set(replace(state, idle_prompt=IdlePrompt(int(round(self._countdown_s)))))
+            return
+        left = self._prompt_deadline - now
+        if left <= 0:
+            self.go_home()
+        else:
+            self._set(replace(state, idle_prompt=IdlePrompt(int(left + 0.999))))
+
+
+def _problem_while_typing(rule: AccountNumberRule, digits: str) -> NumberProblem | None:
+    """Only complain while typing when the number is complete and still wrong."""
+    if len(digits) < rule.length:
+        return None
+    return rule.problem(digits)

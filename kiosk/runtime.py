@@ -1,0 +1,135 @@
+"""Starting and stopping the kiosk process (the one module of kiosk/ that uses Qt).
+
+Order matters for a fast, honest start: the window with the home screen is on
+screen first; the backend client (and ``requests``) is loaded afterwards on a
+worker thread by the first heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from importlib import resources
+
+from kiosk.config import KioskConfig
+
+log = logging.getLogger("kiosk.runtime")
+
+
+def stylesheet() -> str:
+    return resources.files("kiosk.assets").joinpath("kiosk.qss").read_text("utf-8")
+
+
+class EmbeddedBackend:
+    """The simulator on a free loopback port, for ``backend.url = "embedded"``.
+
+    It starts on its own thread so the home screen does not wait for it; the
+    backend client asks for :meth:`url` from a worker thread, which waits for
+    the server (bounded) if it is not listening yet.
+    """
+
+    START_TIMEOUT_S = 10.0
+
+    def __init__(self, config: KioskConfig) -> None:
+        self._secret = config.backend.terminal_secret
+        self._ready = threading.Event()
+        self._simulator = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._start, name="embedded-backend", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            from kiosk.backend.simulator import BackendSimulator
+
+            self._simulator = BackendSimulator(terminal_secret=self._secret).start()
+        except BaseException as exc:  # noqa: BLE001 - reported through url()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def url(self) -> str:
+        if not self._ready.wait(self.START_TIMEOUT_S):
+            raise RuntimeError(f"the embedded backend simulator did not start within {self.START_TIMEOUT_S:.0f} s")
+        if self._simulator is None:
+            raise RuntimeError(f"the embedded backend simulator failed to start: {self._error}")
+        return self._simulator.url
+
+    def describe(self) -> str:
+        return self._simulator.url if self._simulator else "embedded simulator (starting)"
+
+    def stop(self) -> None:
+        if self._ready.wait(self.START_TIMEOUT_S) and self._simulator is not None:
+            self._simulator.stop()
+
+
+def run_kiosk(
+    config: KioskConfig,
+    *,
+    demo: bool,
+    windowed: bool,
+    size: tuple[int, int] | None,
+    exit_when_ready: bool = False,
+) -> int:
+    started = time.perf_counter()
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QCursor
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.logging_setup import configure_logging
+    from screens.kiosk_app import KioskApp
+    from screens.main_window import KioskLockdown
+
+    log_path = configure_logging(config.logging.dir, config.logging.level,
+                                 config.logging.max_bytes, config.logging.backups)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyleSheet(stylesheet())
+    lockdown = KioskLockdown()
+    app.installEventFilter(lockdown)
+    if config.ui.hide_cursor and not demo:
+        app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+
+    simulator = EmbeddedBackend(config) if config.backend.embedded else None
+    kiosk = KioskApp(config, simulator.url if simulator else config.backend.url)
+    window = kiosk.window
+    window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
+    if windowed:
+        window.resize(*(size or (1280, 800)))
+        window.show()
+    else:
+        # Without a window manager showFullScreen alone leaves a small window.
+        window.setGeometry(app.primaryScreen().geometry())
+        window.showFullScreen()
+    kiosk.start()
+
+    def stop(*_args) -> None:
+        window.allow_close()
+        app.quit()
+
+    # Ctrl+C in the demo's terminal and systemd's SIGTERM end the kiosk;
+    # the timer lets Python see the signal while Qt's loop runs.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    heartbeat_for_signals = QTimer(interval=200, timeout=lambda: None)
+    heartbeat_for_signals.start()
+
+    def ready() -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
+                                          "backend": simulator.describe() if simulator else config.backend.url})
+        if exit_when_ready:
+            print(f"kiosk ready {elapsed_ms:.1f} ms", flush=True)
+            stop()
+
+    QTimer.singleShot(0, ready)
+    if demo:
+        print("kiosk demo: embedded backend simulator and emulated devices; Ctrl+C here stops the kiosk",
+              flush=True)
+    try:
+        return app.exec()
+    finally:
+        kiosk.stop()
+        if simulator is not None:
+            simulator.stop()

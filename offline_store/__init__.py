@@ -1,0 +1,1 @@
+"""Local SQLite store: money journal, outbox, personal-data encryption and retention."""

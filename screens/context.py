@@ -1,0 +1,35 @@
+"""What every screen needs to render: the language and the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QWidget
+
+from kiosk.config import KioskConfig
+from kiosk.i18n import Translator
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    config: KioskConfig
+    tr: Translator
+
+    @property
+    def lang(self) -> str:
+        return self.tr.lang
+
+    def utility_name(self, utility_id: str | None) -> str:
+        if utility_id is None:
+            return ""
+        return self.config.utility(utility_id).name(self.lang)
+
+
+def set_role(widget: QWidget, role: str, **properties: object) -> QWidget:
+    """Style hooks for assets/kiosk.qss; re-polish so a changed property shows."""
+    widget.setProperty("role", role)
+    for name, value in properties.items():
+        widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+    return widget

@@ -1,0 +1,67 @@
+"""Header: hall name, clock and date, and the 中文/English switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from screens.context import RenderContext
+
+_WEEKDAYS = {
+    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+class Header(QWidget):
+    language_toggled = Signal()
+
+    def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
+        super().__init__()
+        self.setObjectName("header")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._now = now
+        self._lang = "zh"
+        self.hall_name = QLabel(objectName="hallName")
+        self.hall_name_sub = QLabel(objectName="hallNameSub")
+        self.clock = QLabel(objectName="clock")
+        self.date = QLabel(objectName="date")
+        self.language_switch = QPushButton(objectName="languageSwitch")
+        self.language_switch.clicked.connect(self.language_toggled)
+
+        names = QVBoxLayout()
+        names.addWidget(self.hall_name)
+        names.addWidget(self.hall_name_sub)
+        when = QVBoxLayout()
+        when.addWidget(self.clock)
+        when.addWidget(self.date)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(32, 8, 32, 8)
+        row.addLayout(names, 1)
+        row.addLayout(when)
+        row.addSpacing(40)
+        row.addWidget(self.language_switch)
+
+        self._timer = QTimer(self, interval=1000, timeout=self._update_clock)
+        self._timer.start()
+
+    def render(self, ctx: RenderContext) -> None:
+        self._lang = ctx.lang
+        other = "en" if ctx.lang == "zh" else "zh"
+        self.hall_name.setText(ctx.config.hall_name(ctx.lang))
+        self.hall_name_sub.setText(ctx.config.hall_name(other))
+        self.language_switch.setText(ctx.tr("header.switch_language"))
+        self.language_switch.setVisible(len(ctx.config.terminal.languages) > 1)
+        self._update_clock()
+
+    def _update_clock(self) -> None:
+        now = self._now()
+        self.clock.setText(now.strftime("%H:%M:%S"))
+        weekday = _WEEKDAYS[self._lang][now.weekday()]
+        if self._lang == "zh":
+            self.date.setText(f"{now.year}年{now.month}月{now.day}日 {weekday}")
+        else:
+            self.date.setText(f"{weekday}, {now.strftime('%d %b %Y')}")

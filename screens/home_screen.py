@@ -1,0 +1,46 @@
+"""Home: a welcome and the services this machine offers now."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.journey import JourneyState
+from screens.context import RenderContext, set_role
+
+
+class HomeScreen(QWidget):
+    inquiry_chosen = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
+        self.subtitle = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "subtitle")
+        self.inquiry = set_role(QPushButton(), "tile", tile="inquiry")
+        self.inquiry.clicked.connect(self.inquiry_chosen)
+        self.notice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
+
+        tiles = QHBoxLayout()
+        tiles.addStretch(1)
+        tiles.addWidget(self.inquiry)
+        tiles.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(80, 40, 80, 40)
+        column.addStretch(1)
+        column.addWidget(self.title)
+        column.addSpacing(16)
+        column.addWidget(self.subtitle)
+        column.addSpacing(60)
+        column.addLayout(tiles)
+        column.addSpacing(60)
+        column.addWidget(self.notice)
+        column.addStretch(2)
+
+    def render(self, ctx: RenderContext, _state: JourneyState) -> None:
+        self.title.setText(ctx.tr("home.title"))
+        self.subtitle.setText(ctx.tr("home.subtitle"))
+        self.inquiry.setText(ctx.tr("home.inquiry") + "\n" + ctx.tr("home.inquiry_detail"))
+        self.notice.setText(ctx.tr("home.privacy_notice"))
+
+    def wipe(self) -> None:
+        """Home holds nothing of a customer."""

@@ -1,0 +1,231 @@
+"""Wires the journey, the backend and the window together on the GUI thread.
+
+Taps go to :class:`~kiosk.journey.Journey`; its effects (a lookup) run as
+:class:`~screens.background.BackgroundOp`; every state change re-renders the
+window.  Heartbeats decide whether the out-of-order sign is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from kiosk.availability import BackendAvailability
+from kiosk.backend.errors import BackendError
+from kiosk.config import KioskConfig
+from kiosk.i18n import Translator
+from kiosk.journey import Journey, LookupRequest, Step
+from kiosk.masking import mask_account
+from screens.background import BackgroundOp
+from screens.context import RenderContext
+from screens.main_window import MainWindow
+
+log = logging.getLogger("kiosk.app")
+
+# While the backend has never answered, ask again soon; the sign should come
+# down within seconds of the network returning.
+_RETRY_HEARTBEAT_MS = 2000
+
+
+def as_backend_error(exc: BaseException) -> BackendError:
+    """The client raises only BackendError; anything else is our own bug, and
+    the customer still gets an explained failure instead of a dead screen."""
+    if isinstance(exc, BackendError):
+        return exc
+    return BackendError(f"{type(exc).__name__}: {exc}", code="KIOSK_INTERNAL", retryable=False)
+
+
+class BackendClients:
+    """One client per kind of work, created on first use off the GUI thread.
+
+    Lookups and heartbeats run on different workers at once; a requests
+    Session is not meant to be shared between threads, so each has its own.
+    """
+
+    def __init__(self, config: KioskConfig, base_url: str | Callable[[], str]) -> None:
+        self._config = config
+        # A callable when the URL is only known later (the embedded simulator
+        # starts after the home screen is up); it is called on a worker thread.
+        self._base_url = base_url if callable(base_url) else (lambda: base_url)
+        self._lock = threading.Lock()
+        self._clients: dict[str, object] = {}
+
+    def get(self, purpose: str):
+        with self._lock:
+            client = self._clients.get(purpose)
+            if client is None:
+                from kiosk.backend.client import BackendClient  # imports requests: keep it off start-up
+
+                backend = self._config.backend
+                client = BackendClient(
+                    self._base_url(),
+                    terminal_id=self._config.terminal.id,
+                    secret=backend.terminal_secret,
+                    connect_timeout_s=backend.connect_timeout_s,
+                    read_timeout_s=backend.read_timeout_s,
+                    ca_file=backend.ca_file,
+                    retries=backend.retries,
+                )
+                self._clients[purpose] = client
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+class KioskApp(QObject):
+    def __init__(
+        self,
+        config: KioskConfig,
+        backend_url: str | Callable[[], str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.lang = config.terminal.default_language
+        self.journey = Journey(
+            {u.id: u.rule for u in config.utilities},
+            idle_prompt_after_s=config.idle.prompt_after_s,
+            idle_countdown_s=config.idle.countdown_s,
+            clock=clock,
+        )
+        self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
+        self.backend = BackendClients(config, backend_url)
+        self.window = MainWindow(config)
+        self._heartbeat_running = False
+        self._wire()
+        self.journey.subscribe(self._on_journey_changed)
+        self._idle_timer = QTimer(self, interval=1000, timeout=self._tick)
+        self._heartbeat_timer = QTimer(self, singleShot=True, timeout=self.heartbeat)
+
+    # -- set-up ------------------------------------------------------------
+    def _wire(self) -> None:
+        w, j = self.window, self.journey
+        w.header.language_toggled.connect(self.toggle_language)
+        w.home.inquiry_chosen.connect(j.start_inquiry)
+        w.utility.utility_chosen.connect(j.choose_utility)
+        w.account_entry.keypad.digit_pressed.connect(j.press_digit)
+        w.account_entry.keypad.backspace_pressed.connect(j.backspace)
+        w.account_entry.keypad.clear_pressed.connect(j.clear)
+        w.account_entry.submitted.connect(self.submit)
+        w.lookup_progress.cancelled.connect(j.cancel_lookup)
+        w.failure.retry_requested.connect(self.retry)
+        w.idle_prompt.more_time.connect(j.touch)
+        w.idle_prompt.finish.connect(j.go_home)
+        for screen in (w.utility, w.account_entry, w.overview, w.failure):
+            screen.nav.back.clicked.connect(j.back)
+            screen.nav.home.clicked.connect(j.go_home)
+
+    def start(self) -> None:
+        self.render()
+        self._idle_timer.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        QTimer.singleShot(0, self.heartbeat)
+
+    def stop(self) -> None:
+        self._idle_timer.stop()
+        self._heartbeat_timer.stop()
+        self.backend.close()
+
+    # -- rendering -----------------------------------------------------------
+    def context(self) -> RenderContext:
+        return RenderContext(self.config, Translator(self.lang))
+
+    def render(self) -> None:
+        self.window.render(self.context(), self.journey.state, self.availability.level())
+
+    def _on_journey_changed(self, state) -> None:
+        if state.step is Step.HOME:
+            # The next customer starts in the hall's default language.
+            self.lang = self.config.terminal.default_language
+        self.render()
+
+    def toggle_language(self) -> None:
+        languages = self.config.terminal.languages
+        self.lang = languages[(languages.index(self.lang) + 1) % len(languages)]
+        self.render()
+
+    # -- customer actions that need the backend ---------------------------------
+    def submit(self) -> None:
+        request = self.journey.submit()
+        if request is not None:
+            self._look_up(request)
+
+    def retry(self) -> None:
+        request = self.journey.retry()
+        if request is not None:
+            self._look_up(request)
+
+    def _look_up(self, request: LookupRequest) -> None:
+        log.info("account lookup started", extra={"utility": request.utility_id,
+                                                   "account": mask_account(request.account_no)})
+        journey = self.journey
+        BackgroundOp(
+            self,
+            op=lambda: self.backend.get("lookup").lookup_account(request.utility_id, request.account_no),
+            success=lambda account: journey.lookup_succeeded(request.ticket, account),
+        ).failure(lambda exc: self._lookup_failed(request, exc)).run_in_background()
+
+    def _lookup_failed(self, request: LookupRequest, exc: BaseException) -> None:
+        error = as_backend_error(exc)
+        if not isinstance(exc, BackendError):
+            log.error("lookup failed unexpectedly", exc_info=exc)
+        log.warning("account lookup failed", extra={"code": error.code, "detail": error.detail})
+        self.journey.lookup_failed(request.ticket, error)
+
+    # -- heartbeat and availability ----------------------------------------------
+    def heartbeat(self) -> None:
+        if self._heartbeat_running:
+            return
+        self._heartbeat_running = True
+        status = "in_service" if self.availability.level().in_service else "out_of_service"
+        BackgroundOp(
+            self,
+            op=lambda: self.backend.get("heartbeat").heartbeat(status),
+            success=lambda _reply: self._heartbeat_done(None),
+        ).failure(self._heartbeat_done).run_in_background()
+
+    def _heartbeat_done(self, exc: BaseException | None) -> None:
+        self._heartbeat_running = False
+        was_in_service = self.availability.level().in_service
+        if exc is None:
+            self.availability.record_success()
+        else:
+            error = as_backend_error(exc)
+            self.availability.record_failure(f"{error.code}: {error.detail}")
+            log.warning("heartbeat failed", extra={"code": error.code, "detail": error.detail})
+        level = self.availability.level()
+        if level.in_service != was_in_service:
+            log.warning("service level changed", extra={"in_service": level.in_service,
+                                                        "reason_code": level.reason_code})
+        healthy = exc is None
+        interval_ms = int(self.config.backend.heartbeat_interval_s * 1000) if healthy else _RETRY_HEARTBEAT_MS
+        self._heartbeat_timer.start(interval_ms)
+        self.render()
+
+    def _tick(self) -> None:
+        self.journey.tick()
+        # Grace periods run out without any event; look again each second.
+        if self.journey.state.step is Step.HOME:
+            level = self.availability.level()
+            if level.in_service == self.window.showing_out_of_order:
+                self.render()
+
+    # -- any touch anywhere means the customer is still there --------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            # While the prompt is up, its own buttons answer it; dismissing it
+            # on the press would swallow the tap on "Finish".
+            if self.journey.state.step is not Step.HOME and self.journey.state.idle_prompt is None:
+                self.journey.touch()
+        return False

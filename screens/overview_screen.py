@@ -1,0 +1,186 @@
+"""Step 3: the account overview — masked holder, what is owed, bills, usage, tariff."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from kiosk.backend.models import Account
+from kiosk.i18n import yuan
+from kiosk.journey import JourneyState
+from kiosk.masking import mask_account
+from screens.context import RenderContext, set_role
+from screens.nav_bar import NavBar
+from screens.usage_chart import UsageChart
+
+RECENT_BILLS_SHOWN = 5
+
+
+def _card() -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame(objectName="card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(24, 14, 24, 14)
+    layout.setSpacing(4)
+    return frame, layout
+
+
+class _Table(QWidget):
+    """A few rows of labels; rebuilt on each render, emptied on wipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(28)
+        self.grid.setVerticalSpacing(2)
+
+    def set_rows(self, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        self.clear()
+        for column, text in enumerate(head):
+            self.grid.addWidget(set_role(QLabel(text), "tableHead"), 0, column)
+        for row_index, row in enumerate(rows, start=1):
+            for column, text in enumerate(row):
+                align = Qt.AlignmentFlag.AlignRight if column == 1 else Qt.AlignmentFlag.AlignLeft
+                label = set_role(QLabel(text), "tableCell")
+                label.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                self.grid.addWidget(label, row_index, column)
+
+    def clear(self) -> None:
+        while self.grid.count():
+            widget = self.grid.takeAt(0).widget()
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+
+    def texts(self) -> list[str]:
+        return [self.grid.itemAt(i).widget().text() for i in range(self.grid.count())]
+
+
+class OverviewScreen(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = set_role(QLabel(), "title")
+        self.holder = _field_pair()
+        self.account_no = _field_pair()
+        self.address = _field_pair()
+        self.arrears_name = set_role(QLabel(), "fieldName")
+        self.arrears = set_role(QLabel(), "bigAmount")
+        self.balance = _field_pair()
+        self.chart_title = set_role(QLabel(), "fieldName")
+        self.chart = UsageChart()
+        self.bills_title = set_role(QLabel(), "fieldName")
+        self.bills = _Table()
+        self.tariff_title = set_role(QLabel(), "fieldName")
+        self.tariff = _Table()
+        self.nav = NavBar()
+
+        who, who_layout = _card()
+        for name, value in (self.holder, self.account_no, self.address, self.balance):
+            who_layout.addWidget(name)
+            who_layout.addWidget(value)
+        who_layout.addWidget(self.arrears_name)
+        who_layout.addWidget(self.arrears)
+        who_layout.addStretch(1)
+
+        chart, chart_layout = _card()
+        chart_layout.addWidget(self.chart_title)
+        chart_layout.addWidget(self.chart, 1)
+        bills, bills_layout = _card()
+        bills_layout.addWidget(self.bills_title)
+        bills_layout.addWidget(self.bills)
+        bills_layout.addStretch(1)
+        tariff, tariff_layout = _card()
+        tariff_layout.addWidget(self.tariff_title)
+        tariff_layout.addWidget(self.tariff)
+        tariff_layout.addStretch(1)
+
+        lower = QHBoxLayout()
+        lower.setSpacing(24)
+        lower.addWidget(bills, 1)
+        lower.addWidget(tariff, 1)
+        right = QVBoxLayout()
+        right.setSpacing(24)
+        right.addWidget(chart, 1)
+        right.addLayout(lower)
+        body = QHBoxLayout()
+        body.setSpacing(24)
+        body.addWidget(who, 2)
+        body.addLayout(right, 5)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(60, 10, 60, 16)
+        column.addWidget(self.title)
+        column.addLayout(body, 1)
+        column.addSpacing(12)
+        column.addWidget(self.nav)
+
+    def render(self, ctx: RenderContext, state: JourneyState) -> None:
+        self.nav.render(ctx)
+        account = state.account
+        if account is None:
+            self.wipe()
+            return
+        tr = ctx.tr
+        self.title.setText(tr("overview.title", utility=ctx.utility_name(account.utility)))
+        _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
+        _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
+        _set_pair(self.address, tr("overview.address"), account.address_masked)
+        _set_pair(self.balance, tr("overview.balance"), yuan(account.balance_fen))
+        owes = account.arrears_fen > 0
+        self.arrears_name.setText(tr("overview.arrears") if owes else tr("overview.nothing_owed"))
+        self.arrears.setText(yuan(account.arrears_fen))
+        set_role(self.arrears, "bigAmount", settled="false" if owes else "true")
+        self.chart_title.setText(tr("overview.usage", unit=account.unit))
+        self.chart.set_usage(account.usage, account.unit, tr("overview.no_usage"))
+        self.bills_title.setText(tr("overview.recent_bills", count=min(RECENT_BILLS_SHOWN, len(account.bills))))
+        self.bills.set_rows(
+            (tr("overview.bill_period"), tr("overview.bill_amount"), tr("overview.bill_status")),
+            _bill_rows(account, tr),
+        )
+        self.tariff_title.setText(tr("overview.tariff"))
+        self.tariff.set_rows(
+            (tr("overview.tier"), tr("overview.tier_price", unit=account.unit), tr("overview.tier_range")),
+            _tariff_rows(account, ctx),
+        )
+
+    def wipe(self) -> None:
+        for name, value in (self.holder, self.account_no, self.address, self.balance):
+            name.clear()
+            value.clear()
+        self.title.clear()
+        self.arrears.clear()
+        self.arrears_name.clear()
+        self.chart.set_usage((), "")
+        self.bills.clear()
+        self.tariff.clear()
+
+
+def _field_pair() -> tuple[QLabel, QLabel]:
+    return set_role(QLabel(), "fieldName"), set_role(QLabel(wordWrap=True), "fieldValue")
+
+
+def _set_pair(pair: tuple[QLabel, QLabel], name: str, value: str) -> None:
+    pair[0].setText(name)
+    pair[1].setText(value)
+
+
+def _bill_rows(account: Account, tr) -> list[tuple[str, ...]]:
+    newest_first = sorted(account.bills, key=lambda bill: bill.period, reverse=True)
+    return [
+        (bill.period, yuan(bill.amount_fen), tr("overview.bill_" + bill.status))
+        for bill in newest_first[:RECENT_BILLS_SHOWN]
+    ]
+
+
+def _tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:
+    rows = []
+    lower = 0.0
+    for tier in account.tariff_tiers:
+        name = tier.name_zh if ctx.lang == "zh" else tier.name_en
+        price = f"¥{tier.price_fen_per_unit / 100:.4f}"
+        if tier.up_to is None:
+            span = ctx.tr("overview.tier_above", lower=f"{lower:g}")
+        else:
+            span = f"{lower:g}–{tier.up_to:g}"
+            lower = tier.up_to
+        rows.append((name, price, span))
+    return rows

@@ -1,0 +1,205 @@
+"""``kiosk tour``: drive the real journey through every screen and save PNGs.
+
+The backend is the real simulator on a loopback port; taps are real mouse
+clicks on the real buttons; faults are switched on in the simulator the way a
+test would.  Only time is ours: the idle prompt appears because the tour moves
+the journey's clock forward instead of waiting a minute.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QApplication
+
+from kiosk.backend.seed import DEMO_ACCOUNTS
+from kiosk.backend.simulator import BackendSimulator
+from kiosk.config import KioskConfig, default_config
+from kiosk.journey import Step
+from kiosk.runtime import stylesheet
+from screens.kiosk_app import KioskApp
+
+
+class LayoutOverflow(RuntimeError):
+    """A screen's content does not fit the kiosk's screen."""
+
+
+class ManualClock:
+    """A monotonic clock the tour (and tests) can move forward."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._base = time.monotonic
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._base() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def tap(button: QAbstractButton) -> None:
+    """A real press and release in the middle of a visible button."""
+    if not button.isVisible() or not button.isEnabled():
+        raise RuntimeError(f"cannot tap {button.text()!r}: it is not visible and enabled")
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() // 2, button.height() // 2))
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
+    deadline = QDeadlineTimer(int(timeout_s * 1000))
+    while not condition():
+        if deadline.hasExpired():
+            raise TimeoutError(f"tour: gave up waiting {timeout_s:.0f} s for {what or 'the screen'}")
+        QCoreApplication.processEvents()
+        QTest.qWait(10)
+
+
+def tour_config(base: KioskConfig | None = None) -> KioskConfig:
+    config = base or default_config()
+    backend = replace(config.backend, connect_timeout_s=0.5, read_timeout_s=2.0, retries=1, startup_grace_s=0.0)
+    return replace(config, backend=backend)
+
+
+class Tour:
+    def __init__(self, out: Path, size: tuple[int, int]) -> None:
+        self.out = out
+        self.size = size
+        self.saved: list[Path] = []
+        self._number = 0  # NN: the same state has the same number in every language
+        self.sim = BackendSimulator().start()
+        self.clock = ManualClock()
+        self.kiosk = KioskApp(tour_config(), self.sim.url, clock=self.clock)
+        self.window = self.kiosk.window
+        self.window.resize(*size)
+        self.window.show()
+        self.kiosk.start()
+        wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
+
+    def close(self) -> None:
+        self.kiosk.stop()
+        self.window.allow_close()
+        self.window.close()
+        self.sim.stop()
+
+    # -- moving around --------------------------------------------------------
+    def home(self, lang: str) -> None:
+        self.sim.clear_faults()
+        self.kiosk.journey.go_home()
+        if self.kiosk.lang != lang:
+            tap(self.window.header.language_switch)
+
+    def to_account_entry(self, lang: str, utility_id: str) -> None:
+        self.home(lang)
+        tap(self.window.home.inquiry)
+        tap(self.window.utility.tiles[utility_id])
+
+    def type_digits(self, digits: str) -> None:
+        for digit in digits:
+            tap(self.window.account_entry.keypad.keys[digit])
+
+    def look_up(self, lang: str, scenario: str, expect: Step) -> None:
+        utility_id, number = DEMO_ACCOUNTS[scenario]
+        self.to_account_entry(lang, utility_id)
+        self.type_digits(number)
+        tap(self.window.account_entry.submit)
+        wait_until(lambda: self.kiosk.journey.state.step is expect, what=f"{scenario} to reach {expect.value}")
+
+    def shoot(self, name: str, lang: str) -> None:
+        QTest.qWait(30)  # let layouts settle and the spinner draw
+        if (self.window.width(), self.window.height()) != self.size:
+            # A screen whose content does not fit grows the window past the
+            # panel: on the kiosk the bottom (the Home button) would be cut off.
+            raise LayoutOverflow(
+                f"tour: {name} ({lang}) needs {self.window.width()}x{self.window.height()}, "
+                f"more than the {self.size[0]}x{self.size[1]} screen"
+            )
+        self._number += 1
+        path = self.out / f"{self._number:02d}-{name}-{lang}.png"
+        if not self.window.grab().save(str(path)):
+            raise OSError(f"tour: could not write {path}")
+        self.saved.append(path)
+
+    # -- the states ---------------------------------------------------------------
+    def visit_all(self, lang: str) -> None:
+        self._number = 0
+        self.home(lang)
+        self.shoot("home", lang)
+        tap(self.window.home.inquiry)
+        self.shoot("utility-choose", lang)
+        tap(self.window.utility.tiles["electricity"])
+        self.shoot("account-empty", lang)
+        self.type_digits("320123")
+        self.shoot("account-typing", lang)
+        self.type_digits("4560")  # ten digits, wrong check digit
+        self.shoot("account-invalid-check-digit", lang)
+
+        utility_id, number = DEMO_ACCOUNTS["electricity_arrears"]
+        self.to_account_entry(lang, utility_id)
+        self.sim.inject("delay", seconds=1.5, path_prefix="/api/v1/accounts")
+        self.type_digits(number)
+        tap(self.window.account_entry.submit)
+        QTest.qWait(1100)
+        self.shoot("lookup-in-progress", lang)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.OVERVIEW, what="the delayed lookup")
+        self.shoot("overview-arrears", lang)
+
+        self.look_up(lang, "water_paid_up", Step.OVERVIEW)
+        self.shoot("overview-nothing-owed", lang)
+        self.look_up(lang, "gas_arrears", Step.OVERVIEW)
+        self.shoot("overview-gas", lang)
+        self.look_up(lang, "electricity_unknown", Step.FAILED)
+        self.shoot("failed-not-found", lang)
+        self.look_up(lang, "electricity_closed", Step.FAILED)
+        self.shoot("failed-account-closed", lang)
+
+        self.to_account_entry(lang, "electricity")
+        self.sim.inject("drop", path_prefix="/api/v1/accounts")
+        self.type_digits(DEMO_ACCOUNTS["electricity_arrears"][1])
+        tap(self.window.account_entry.submit)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what="the dropped connection")
+        self.shoot("failed-network-down", lang)
+
+        self.to_account_entry(lang, "electricity")
+        self.sim.inject("http_500", path_prefix="/api/v1/accounts")
+        self.type_digits(DEMO_ACCOUNTS["electricity_arrears"][1])
+        tap(self.window.account_entry.submit)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what="the server error")
+        self.shoot("failed-backend-error", lang)
+
+        self.to_account_entry(lang, "water")
+        self.type_digits("1234")
+        self.clock.advance(self.kiosk.config.idle.prompt_after_s + 1)
+        self.kiosk.journey.tick()
+        self.clock.advance(5)
+        self.kiosk.journey.tick()
+        self.shoot("idle-prompt", lang)
+
+        self.home(lang)
+        self.sim.inject("drop", path_prefix="/api/v1/terminals")
+        self.kiosk.heartbeat()
+        wait_until(lambda: self.window.showing_out_of_order, what="the out-of-order sign")
+        self.shoot("out-of-order", lang)
+        self.sim.clear_faults()
+        self.kiosk.heartbeat()
+        wait_until(lambda: not self.window.showing_out_of_order, what="the sign to come down")
+
+
+def run_tour(out: Path, languages: tuple[str, ...], size: tuple[int, int]) -> list[Path]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(["kiosk-tour"])
+    app.setStyleSheet(stylesheet())
+    tour = Tour(out, size)
+    try:
+        for lang in languages:
+            tour.visit_all(lang)
+    finally:
+        tour.close()
+    return tour.saved

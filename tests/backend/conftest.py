@@ -1,0 +1,81 @@
+"""The world the backend tests run in: a real simulator on a loopback port and
+a client pointed at it with short timeouts (STYLE.md: fixtures, not patches)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Callable, Iterator
+
+import pytest
+
+from kiosk.backend.client import BackendClient
+from kiosk.backend.models import PaymentNote, PaymentRequest
+from kiosk.backend.seed import DEMO_ACCOUNTS
+from kiosk.backend.simulator import BackendSimulator
+
+TERMINAL_ID = "T0001"
+SECRET = "demo-terminal-secret"
+
+
+@pytest.fixture
+def sim() -> Iterator[BackendSimulator]:
+    with BackendSimulator(port=0, terminal_secret=SECRET) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def make_client(sim: BackendSimulator) -> Iterator[Callable[..., BackendClient]]:
+    """Clients on the simulator; keyword arguments override the defaults."""
+    made: list[BackendClient] = []
+
+    def make(**overrides) -> BackendClient:
+        options = {
+            "base_url": sim.url,
+            "terminal_id": TERMINAL_ID,
+            "secret": SECRET,
+            "connect_timeout_s": 0.5,
+            "read_timeout_s": 1.0,
+            "backoff_s": 0.01,
+        }
+        options.update(overrides)
+        client = BackendClient(**options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., BackendClient]) -> BackendClient:
+    return make_client()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def payment() -> Callable[..., PaymentRequest]:
+    """Payments for the arrears account: 3 × 100 yuan unless told otherwise."""
+    utility, account_no = DEMO_ACCOUNTS["electricity_arrears"]
+
+    def make(transaction_no: str = "T0001-20261123-0001", **overrides) -> PaymentRequest:
+        fields = {
+            "transaction_no": transaction_no,
+            "terminal_id": TERMINAL_ID,
+            "utility": utility,
+            "account_no": account_no,
+            "amount_fen": 30000,
+            "notes": (PaymentNote(10000, 3),),
+            "paid_at": "2026-11-23T10:15:00+08:00",
+        }
+        fields.update(overrides)
+        return PaymentRequest(**fields)
+
+    return make
