@@ -14,6 +14,7 @@ import threading
 import time
 from importlib import resources
 
+from kiosk import systemd_notify
 from kiosk.config import KioskConfig
 
 log = logging.getLogger("kiosk.runtime")
@@ -105,6 +106,7 @@ def run_kiosk(
     kiosk.start()
 
     def stop(*_args) -> None:
+        systemd_notify.notify(systemd_notify.STOPPING)  # systemd: a stop we asked for, not a crash
         window.allow_close()
         app.quit()
 
@@ -114,15 +116,23 @@ def run_kiosk(
     signal.signal(signal.SIGTERM, stop)
     heartbeat_for_signals = QTimer(interval=200, timeout=lambda: None)
     heartbeat_for_signals.start()
+    systemd_notify.install_freeze_drill()  # SIGUSR2 freezes the GUI thread only when its env var is set
 
     def ready() -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
                                           "backend": simulator.describe() if simulator else config.backend.url})
+        # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a
+        # timer on this GUI thread, so a frozen event loop stops it and systemd
+        # restarts the kiosk; half of WatchdogSec= as systemd.service(5) advises.
+        systemd_notify.notify(systemd_notify.READY)
+        if (ping_ms := systemd_notify.ping_interval_ms()) is not None:
+            watchdog_ping.start(ping_ms)
         if exit_when_ready:
             print(f"kiosk ready {elapsed_ms:.1f} ms", flush=True)
             stop()
 
+    watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
     QTimer.singleShot(0, ready)
     if demo:
         print("kiosk demo: embedded backend simulator and emulated devices; Ctrl+C here stops the kiosk",

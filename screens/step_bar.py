@@ -15,6 +15,10 @@ class StepBar(QWidget):
         self.setObjectName("stepBar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.labels = [QLabel() for _ in STEP_BAR]
+        for label in self.labels:
+            # Room inside the "current" pill; the stylesheet's padding alone is
+            # not counted in a QLabel's size hint.
+            label.setContentsMargins(22, 2, 22, 2)
         row = QHBoxLayout(self)
         row.setContentsMargins(40, 6, 40, 6)
         row.addStretch(1)

@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.account_number import AccountNumberRule, NumberProblem, luhn_check_digit
 from kiosk.backend.errors import AccountNotFound, BackendUnreachable
+from kiosk.backend.models import parse_account
 from kiosk.backend.seed import seed_accounts
 from kiosk.journey import Journey, Step
 
@@ -38,7 +39,7 @@ def journey(clock: Clock) -> Journey:
 
 @pytest.fixture
 def some_account():
-    return next(iter(seed_accounts().values()))
+    return parse_account(seed_accounts()[0])
 
 
 def type_number(journey: Journey, number: str) -> None:

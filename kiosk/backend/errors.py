@@ -20,7 +20,7 @@ from kiosk.masking import redact_digit_runs
 
 
 class BackendError(Exception):
-    """Base of every backend failure; never raised itself.
+    """Base of every backend failure; the client raises only its subclasses.
 
     ``retryable`` means: the same request, sent again unchanged, may succeed
     without anybody changing anything.  For a payment it also means the

@@ -32,7 +32,13 @@ from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from kiosk.backend.errors import MalformedReply
-from kiosk.backend.models import TERMINAL_STATUSES, UTILITIES, parse_payment_request
+from kiosk.backend.models import (
+    TERMINAL_STATUSES,
+    UTILITIES,
+    PaymentNote,
+    PaymentRequest,
+    parse_payment_request,
+)
 from kiosk.backend.seed import DEMO_ACCOUNTS, seed_accounts
 
 log = logging.getLogger("kiosk.backend.simulator")
@@ -297,8 +303,7 @@ class _Billing:
         return account
 
     @staticmethod
-    def _check_amount(amount_fen: int, notes: Iterable[Any]) -> None:
-        notes = list(notes)
+    def _check_amount(amount_fen: int, notes: tuple[PaymentNote, ...]) -> None:
         if amount_fen <= 0:
             raise _refuse(422, "AMOUNT_INVALID", "amount_fen must be positive")
         if any(n.denomination_fen not in ACCEPTED_DENOMINATIONS_FEN for n in notes):
@@ -306,7 +311,7 @@ class _Billing:
         if sum(n.denomination_fen * n.count for n in notes) != amount_fen:
             raise _refuse(422, "AMOUNT_INVALID", "notes do not add up to amount_fen")
 
-    def _apply(self, account: dict, payment: Any) -> dict[str, Any]:
+    def _apply(self, account: dict, payment: PaymentRequest) -> dict[str, Any]:
         """Post the payment: arrears first, the rest credited to the balance
         (the machine gives no change; MISSION.md)."""
         to_arrears = min(payment.amount_fen, account["arrears_fen"])
@@ -374,7 +379,7 @@ class _Faults:
     def add(self, kind: str, count: int | None, path_prefix: str, seconds: float) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        if count is not None and (type(count) is not int or count < 1):
             raise ValueError(f"fault count must be a positive integer or None, got {count!r}")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError(f"fault seconds must be a number >= 0, got {seconds!r}")
@@ -562,8 +567,12 @@ class BackendSimulator:
 
     def start(self) -> BackendSimulator:
         self._server = _Server(self._address, self)
+        # A short poll interval keeps stop() quick: shutdown() waits for a poll.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="backend-simulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="backend-simulator",
+            daemon=True,
         )
         self._thread.start()
         log.info("backend simulator serving on %s", self.url)

@@ -88,9 +88,9 @@ def test_token_is_renewed_before_its_lifetime_runs_out(make_client):
         client.lookup_account(*DEMO_ACCOUNTS["water_arrears"])
         time.sleep(1.0)
         client.lookup_account(*DEMO_ACCOUNTS["water_arrears"])
-        statuses = [p for _, p in short_lived.request_log]
+        paths = [path for _, path in short_lived.request_log]
     # Renewed ahead of time: no request went out with a dead token first.
-    assert statuses == [AUTH_PATH, statuses[1], AUTH_PATH, statuses[1]]
+    assert paths == [AUTH_PATH, paths[1], AUTH_PATH, paths[1]]
 
 
 def test_heartbeat_reports_status_and_returns_server_time(client, sim):

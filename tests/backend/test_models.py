@@ -66,7 +66,8 @@ def test_nested_field_with_a_string_amount_is_named_with_its_path(account_body):
 
 def test_bool_is_not_an_integer(account_body):
     account_body["arrears_fen"] = True
-    assert "arrears_fen: expected an integer, got true" in _problem(parse_account, account_body).detail
+    problem = _problem(parse_account, account_body)
+    assert problem.detail == "arrears_fen: expected an integer, got true"
 
 
 def test_float_is_not_an_amount_in_fen(account_body):
@@ -120,7 +121,9 @@ def test_payment_result_parses_and_carries_the_replay_flag(result_body):
 def test_time_without_offset_is_refused(result_body):
     result_body["posted_at"] = "2026-11-23T10:15:02"
     problem = _problem(parse_payment_result, result_body)
-    assert problem.detail == 'posted_at: expected an ISO 8601 time with offset, got "2026-11-23T10:15:02"'
+    assert problem.detail == (
+        'posted_at: expected an ISO 8601 time with offset, got "2026-11-23T10:15:02"'
+    )
 
 
 def test_heartbeat_needs_the_server_time():

@@ -1,0 +1,23 @@
+"""`kiosk tour` saves every screen, in both languages, at the kiosk's size."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QImage
+
+from screens.tour import run_tour
+
+STATES = (
+    "home", "utility-choose", "account-empty", "account-typing", "account-invalid-check-digit",
+    "lookup-in-progress", "overview-arrears", "overview-nothing-owed", "overview-gas", "failed-not-found",
+    "failed-account-closed", "failed-network-down", "failed-backend-error", "idle-prompt", "out-of-order",
+)
+
+
+def test_the_tour_saves_every_state_in_both_languages_at_1920x1080(qapp, tmp_path):
+    saved = run_tour(tmp_path, ("zh", "en"), (1920, 1080))
+    names = sorted(path.name for path in saved)
+    expected = sorted(f"{n:02d}-{state}-{lang}.png" for n, state in enumerate(STATES, 1) for lang in ("zh", "en"))
+    assert names == expected
+    for path in saved:
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (1920, 1080), path.name
