@@ -10,15 +10,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 LANGUAGES = ("zh", "en")
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
-    text = resources.files("kiosk.assets").joinpath("i18n/messages.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    from kiosk.assets import read_text
+
+    return tomllib.loads(read_text("i18n/messages.toml"))
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import itertools
 import time
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from kiosk.account_number import AccountNumberRule, NumberProblem
-from kiosk.backend.errors import BackendError
-from kiosk.backend.models import Account
+
+if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
+    from kiosk.backend.errors import BackendError
+    from kiosk.backend.models import Account
 
 
 class Step(Enum):

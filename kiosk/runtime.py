@@ -12,7 +12,6 @@ import signal
 import sys
 import threading
 import time
-from importlib import resources
 
 from kiosk import systemd_notify
 from kiosk.config import KioskConfig
@@ -21,7 +20,9 @@ log = logging.getLogger("kiosk.runtime")
 
 
 def stylesheet() -> str:
-    return resources.files("kiosk.assets").joinpath("kiosk.qss").read_text("utf-8")
+    from kiosk.assets import read_text
+
+    return read_text("kiosk.qss")
 
 
 class EmbeddedBackend:
@@ -39,6 +40,8 @@ class EmbeddedBackend:
         self._ready = threading.Event()
         self._simulator = None
         self._error: BaseException | None = None
+
+    def start(self) -> None:
         threading.Thread(target=self._start, name="embedded-backend", daemon=True).start()
 
     def _start(self) -> None:
@@ -79,12 +82,9 @@ def run_kiosk(
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.logging_setup import configure_logging
     from screens.kiosk_app import KioskApp
     from screens.main_window import KioskLockdown
 
-    log_path = configure_logging(config.logging.dir, config.logging.level,
-                                 config.logging.max_bytes, config.logging.backups)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     lockdown = KioskLockdown()
@@ -95,6 +95,7 @@ def run_kiosk(
     simulator = EmbeddedBackend(config) if config.backend.embedded else None
     kiosk = KioskApp(config, simulator.url if simulator else config.backend.url)
     window = kiosk.window
+    kiosk.render()
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
     if windowed:
         window.resize(*(size or (1280, 800)))
@@ -103,7 +104,6 @@ def run_kiosk(
         # Without a window manager showFullScreen alone leaves a small window.
         window.setGeometry(app.primaryScreen().geometry())
         window.showFullScreen()
-    kiosk.start()
 
     def stop(*_args) -> None:
         systemd_notify.notify(systemd_notify.STOPPING)  # systemd: a stop we asked for, not a crash
@@ -120,6 +120,17 @@ def run_kiosk(
 
     def ready() -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
+        # Nothing is logged before the home screen is up (a bad config is
+        # printed, not logged), so the rotating file is opened only now.
+        from kiosk.logging_setup import configure_logging
+
+        log_path = configure_logging(config.logging.dir, config.logging.level,
+                                     config.logging.max_bytes, config.logging.backups)
+        # Only now the backend (simulator, requests) is loaded, on worker
+        # threads: the home screen never waits for it, taps queue behind it.
+        if simulator is not None:
+            simulator.start()
+        kiosk.start()
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
                                           "backend": simulator.describe() if simulator else config.backend.url})
         # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a

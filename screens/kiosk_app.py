@@ -99,28 +99,33 @@ class KioskApp(QObject):
         )
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
         self.backend = BackendClients(config, backend_url)
-        self.window = MainWindow(config)
+        self.window = MainWindow(config, on_screen_built=self._wire)
+        self.window.header.language_toggled.connect(self.toggle_language)
+        self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)
         self._heartbeat_running = False
-        self._wire()
         self.journey.subscribe(self._on_journey_changed)
         self._idle_timer = QTimer(self, interval=1000, timeout=self._tick)
         self._heartbeat_timer = QTimer(self, singleShot=True, timeout=self.heartbeat)
 
     # -- set-up ------------------------------------------------------------
-    def _wire(self) -> None:
+    def _wire(self, step: Step | None, screen) -> None:
+        """Connect a screen's taps to the journey when the window builds it."""
         w, j = self.window, self.journey
-        w.header.language_toggled.connect(self.toggle_language)
-        w.home.inquiry_chosen.connect(j.start_inquiry)
-        w.utility.utility_chosen.connect(j.choose_utility)
-        w.account_entry.keypad.digit_pressed.connect(j.press_digit)
-        w.account_entry.keypad.backspace_pressed.connect(j.backspace)
-        w.account_entry.keypad.clear_pressed.connect(j.clear)
-        w.account_entry.submitted.connect(self.submit)
-        w.lookup_progress.cancelled.connect(j.cancel_lookup)
-        w.failure.retry_requested.connect(self.retry)
-        w.idle_prompt.more_time.connect(j.touch)
-        w.idle_prompt.finish.connect(j.go_home)
-        for screen in (w.utility, w.account_entry, w.overview, w.failure):
+        if step is Step.UTILITY:
+            screen.utility_chosen.connect(j.choose_utility)
+        elif step is Step.ACCOUNT:
+            screen.keypad.digit_pressed.connect(j.press_digit)
+            screen.keypad.backspace_pressed.connect(j.backspace)
+            screen.keypad.clear_pressed.connect(j.clear)
+            screen.submitted.connect(self.submit)
+        elif step is Step.LOOKUP:
+            screen.cancelled.connect(j.cancel_lookup)
+        elif step is Step.FAILED:
+            screen.retry_requested.connect(self.retry)
+        elif step is None:  # the idle prompt
+            screen.more_time.connect(j.touch)
+            screen.finish.connect(j.go_home)
+        if hasattr(screen, "nav"):
             screen.nav.back.clicked.connect(j.back)
             screen.nav.home.clicked.connect(j.go_home)
 
@@ -131,6 +136,7 @@ class KioskApp(QObject):
         if app is not None:
             app.installEventFilter(self)
         QTimer.singleShot(0, self.heartbeat)
+        QTimer.singleShot(0, self.window.build_remaining_screens)
 
     def stop(self) -> None:
         self._idle_timer.stop()

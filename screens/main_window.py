@@ -8,55 +8,68 @@ close by the window manager.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from typing import Callable
 
 from kiosk.availability import ServiceLevel
 from kiosk.config import KioskConfig
 from kiosk.journey import JourneyState, Step
-from screens.account_entry_screen import AccountEntryScreen
 from screens.context import RenderContext
-from screens.failure_screen import FailureScreen
 from screens.footer import Footer
 from screens.header import Header
 from screens.home_screen import HomeScreen
-from screens.idle_prompt import IdlePromptOverlay
-from screens.lookup_progress_screen import LookupProgressScreen
-from screens.out_of_order_screen import OutOfOrderScreen
-from screens.overview_screen import OverviewScreen
 from screens.step_bar import StepBar
-from screens.utility_screen import UtilityScreen
+
+
+def _build_screen(step: Step, config: KioskConfig) -> QWidget:
+    """Screens other than home are built on first use (or in idle time after
+    start-up), so the home screen is on the glass sooner; imports are here
+    for the same reason."""
+    if step is Step.UTILITY:
+        from screens.utility_screen import UtilityScreen
+
+        return UtilityScreen(config.utilities)
+    if step is Step.ACCOUNT:
+        from screens.account_entry_screen import AccountEntryScreen
+
+        return AccountEntryScreen()
+    if step is Step.LOOKUP:
+        from screens.lookup_progress_screen import LookupProgressScreen
+
+        return LookupProgressScreen()
+    if step is Step.OVERVIEW:
+        from screens.overview_screen import OverviewScreen
+
+        return OverviewScreen()
+    if step is Step.FAILED:
+        from screens.failure_screen import FailureScreen
+
+        return FailureScreen()
+    raise ValueError(f"no screen is built lazily for {step}")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config: KioskConfig) -> None:
+    def __init__(self, config: KioskConfig,
+                 on_screen_built: Callable[[Step, QWidget], None] = lambda step, screen: None) -> None:
         super().__init__()
         self.setWindowTitle("Utility self-service kiosk")
         self.setObjectName("kioskRoot")
         self._allow_close = False
+        self._config = config
+        self._on_screen_built = on_screen_built
 
         self.header = Header()
         self.step_bar = StepBar()
         self.footer = Footer()
         self.home = HomeScreen()
-        self.utility = UtilityScreen(config.utilities)
-        self.account_entry = AccountEntryScreen()
-        self.lookup_progress = LookupProgressScreen()
-        self.overview = OverviewScreen()
-        self.failure = FailureScreen()
-        self.out_of_order = OutOfOrderScreen()
-        self.screens = {
-            Step.HOME: self.home,
-            Step.UTILITY: self.utility,
-            Step.ACCOUNT: self.account_entry,
-            Step.LOOKUP: self.lookup_progress,
-            Step.OVERVIEW: self.overview,
-            Step.FAILED: self.failure,
-        }
+        self._out_of_order = None
+        self._idle_prompt = None
+        self._screens: dict[Step, QWidget] = {Step.HOME: self.home}
         self.steps = QStackedWidget()
-        for screen in self.screens.values():
-            self.steps.addWidget(screen)
+        self.steps.addWidget(self.home)
 
         serving = QWidget()
         column = QVBoxLayout(serving)
@@ -68,17 +81,61 @@ class MainWindow(QMainWindow):
         column.addWidget(self.footer)
         self.pages = QStackedWidget()
         self.pages.addWidget(serving)
-        self.pages.addWidget(self.out_of_order)
         self.setCentralWidget(self.pages)
-        self.idle_prompt = IdlePromptOverlay(self.pages)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+
+    # -- screens, built on first use ------------------------------------------
+    def screen(self, step: Step) -> QWidget:
+        screen = self._screens.get(step)
+        if screen is None:
+            screen = _build_screen(step, self._config)
+            self._screens[step] = screen
+            self.steps.addWidget(screen)
+            self._on_screen_built(step, screen)
+        return screen
+
+    def build_remaining_screens(self) -> None:
+        """Build one screen per event-loop turn until all exist (idle time)."""
+        missing = [step for step in Step if step not in self._screens]
+        if missing:
+            self.screen(missing[0])
+            QTimer.singleShot(0, self.build_remaining_screens)
+
+    @property
+    def screens(self) -> dict[Step, QWidget]:
+        return {step: self.screen(step) for step in Step}
+
+    utility = property(lambda self: self.screen(Step.UTILITY))
+    account_entry = property(lambda self: self.screen(Step.ACCOUNT))
+    lookup_progress = property(lambda self: self.screen(Step.LOOKUP))
+    overview = property(lambda self: self.screen(Step.OVERVIEW))
+    failure = property(lambda self: self.screen(Step.FAILED))
+
+    @property
+    def out_of_order(self):
+        if self._out_of_order is None:
+            from screens.out_of_order_screen import OutOfOrderScreen
+
+            self._out_of_order = OutOfOrderScreen()
+            self.pages.addWidget(self._out_of_order)
+        return self._out_of_order
+
+    @property
+    def idle_prompt(self):
+        if self._idle_prompt is None:
+            from screens.idle_prompt import IdlePromptOverlay
+
+            self._idle_prompt = IdlePromptOverlay(self.pages)
+            self._on_screen_built(None, self._idle_prompt)
+        return self._idle_prompt
 
     # -- rendering -------------------------------------------------------
     def render(self, ctx: RenderContext, state: JourneyState, level: ServiceLevel) -> None:
         if not level.in_service and state.step is Step.HOME:
             self.out_of_order.render(ctx, level)
             self.pages.setCurrentWidget(self.out_of_order)
-            self.idle_prompt.hide()
+            if self._idle_prompt is not None:
+                self._idle_prompt.hide()
             return
         self.pages.setCurrentIndex(0)
         self.header.render(ctx)
@@ -86,20 +143,22 @@ class MainWindow(QMainWindow):
         self.step_bar.render(ctx, state.step_bar_position)
         if state.step is Step.HOME:
             self.wipe()
-        screen = self.screens[state.step]
+        screen = self.screen(state.step)
         screen.render(ctx, state)
         self.steps.setCurrentWidget(screen)
-        self.idle_prompt.render(ctx, state.idle_prompt)
+        if state.idle_prompt is not None or self._idle_prompt is not None:
+            self.idle_prompt.render(ctx, state.idle_prompt)
 
     def wipe(self) -> None:
         """Forget every customer's trace in every widget (rule 5)."""
-        for screen in self.screens.values():
+        for screen in self._screens.values():
             screen.wipe()
-        self.idle_prompt.hide()
+        if self._idle_prompt is not None:
+            self._idle_prompt.hide()
 
     @property
     def showing_out_of_order(self) -> bool:
-        return self.pages.currentWidget() is self.out_of_order
+        return self._out_of_order is not None and self.pages.currentWidget() is self._out_of_order
 
     # -- lockdown ----------------------------------------------------------
     def allow_close(self) -> None:
@@ -114,8 +173,8 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        if self.idle_prompt.isVisible():
-            self.idle_prompt.setGeometry(self.pages.rect())
+        if self._idle_prompt is not None and self._idle_prompt.isVisible():
+            self._idle_prompt.setGeometry(self.pages.rect())
 
 
 class KioskLockdown(QObject):
