@@ -146,7 +146,7 @@ def run_kiosk(
     watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
     QTimer.singleShot(0, ready)
     if demo:
-        print("kiosk demo: embedded backend simulator and emulated devices; Ctrl+C here stops the kiosk",
+        print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
               flush=True)
     try:
         return app.exec()

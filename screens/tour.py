@@ -111,6 +111,15 @@ class Tour:
         tap(self.window.account_entry.submit)
         wait_until(lambda: self.kiosk.journey.state.step is expect, what=f"{scenario} to reach {expect.value}")
 
+    def look_up_during_fault(self, lang: str, fault: str) -> None:
+        """A good account number while the billing system has ``fault``."""
+        utility_id, number = DEMO_ACCOUNTS["electricity_arrears"]
+        self.to_account_entry(lang, utility_id)
+        self.sim.inject(fault, path_prefix="/api/v1/accounts")
+        self.type_digits(number)
+        tap(self.window.account_entry.submit)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what=f"the lookup to fail ({fault})")
+
     def shoot(self, name: str, lang: str) -> None:
         QTest.qWait(30)  # let layouts settle and the spinner draw
         if (self.window.width(), self.window.height()) != self.size:
@@ -159,18 +168,9 @@ class Tour:
         self.look_up(lang, "electricity_closed", Step.FAILED)
         self.shoot("failed-account-closed", lang)
 
-        self.to_account_entry(lang, "electricity")
-        self.sim.inject("drop", path_prefix="/api/v1/accounts")
-        self.type_digits(DEMO_ACCOUNTS["electricity_arrears"][1])
-        tap(self.window.account_entry.submit)
-        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what="the dropped connection")
+        self.look_up_during_fault(lang, "drop")
         self.shoot("failed-network-down", lang)
-
-        self.to_account_entry(lang, "electricity")
-        self.sim.inject("http_500", path_prefix="/api/v1/accounts")
-        self.type_digits(DEMO_ACCOUNTS["electricity_arrears"][1])
-        tap(self.window.account_entry.submit)
-        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what="the server error")
+        self.look_up_during_fault(lang, "http_500")
         self.shoot("failed-backend-error", lang)
 
         self.to_account_entry(lang, "water")
