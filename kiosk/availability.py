@@ -19,9 +19,28 @@ REASON_BACKEND_UNREACHABLE = "E-NET-01"
 
 @dataclass(frozen=True)
 class ServiceLevel:
+    """What the kiosk offers now: nothing (the sign), or inquiry plus whichever
+    of cash, slip and card the devices allow."""
+
     in_service: bool
     reason_code: str = ""
     detail: str = ""
+    cash: bool = True
+    slip: bool = True
+    card: bool = True
+
+    @property
+    def degraded(self) -> bool:
+        return self.in_service and not (self.cash and self.slip and self.card)
+
+
+def combine(backend: ServiceLevel, devices) -> ServiceLevel:
+    """The backend's word and the device monitor's (a DeviceLevel) together."""
+    if not backend.in_service:
+        return backend
+    if devices.out_of_order:
+        return ServiceLevel(False, devices.out_of_order_code, devices.out_of_order_detail)
+    return ServiceLevel(True, cash=devices.cash, slip=devices.slip, card=devices.card)
 
 
 class BackendAvailability:

@@ -130,6 +130,14 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    data_dir: str
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.data_dir, name)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     dir: str
     level: str
@@ -163,6 +171,7 @@ class KioskConfig:
     backend: BackendConfig
     devices: DevicesConfig
     ui: UiConfig
+    storage: StorageConfig
     logging: LoggingConfig
     utilities: tuple[UtilityConfig, ...]
 
@@ -358,6 +367,9 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
     "ui": (
         Field("fullscreen", Kind.BOOLEAN, True),
         Field("hide_cursor", Kind.BOOLEAN, True),
+    ),
+    "storage": (
+        Field("data_dir", Kind.STRING, "var/data"),
     ),
     "logging": (
         Field("dir", Kind.STRING, "var/log"),
@@ -707,6 +719,7 @@ def _build(source: str, values: Mapping[str, Any]) -> KioskConfig:
         backend=BackendConfig(**section["backend"]),
         devices=DevicesConfig(**section["devices"]),
         ui=UiConfig(**section["ui"]),
+        storage=StorageConfig(**section["storage"]),
         logging=LoggingConfig(**section["logging"]),
         utilities=tuple(UtilityConfig(**_converted(UTILITY_FIELDS, u)) for u in values["utilities"]),
     )

@@ -29,6 +29,7 @@ class Step(Enum):
     HOME = "home"
     UTILITY = "utility"
     ACCOUNT = "account"
+    CARD = "card"
     LOOKUP = "lookup"
     OVERVIEW = "overview"
     FAILED = "failed"
@@ -40,6 +41,7 @@ STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW)
 _BAR_POSITION = {
     Step.UTILITY: 0,
     Step.ACCOUNT: 1,
+    Step.CARD: 1,
     Step.LOOKUP: 1,
     Step.FAILED: 1,
     Step.OVERVIEW: 2,
@@ -53,6 +55,8 @@ _ADVICE = {
     "error.backend_failed": "advice.try_later_or_counter",
     "error.terminal_not_authorised": "advice.go_to_counter",
     "error.request_rejected": "advice.go_to_counter",
+    "error.card_unreadable": "advice.card_reinsert",
+    "error.card_unknown_utility": "advice.go_to_counter",
 }
 
 
@@ -89,6 +93,7 @@ class JourneyState:
     account: Account | None = None
     failure: LookupFailure | None = None
     idle_prompt: IdlePrompt | None = None
+    by_card: bool = False
 
     @property
     def step_bar_position(self) -> int | None:
@@ -152,6 +157,38 @@ class Journey:
         self.touch()
         self._set(JourneyState(step=Step.UTILITY))
 
+    def start_card_inquiry(self) -> None:
+        """Home → "insert your card"; the card reader's news arrives through
+        :meth:`card_read` or :meth:`card_unreadable`."""
+        self.touch()
+        self._set(JourneyState(step=Step.CARD, by_card=True))
+
+    def card_read(self, utility_id: str, account_no: str) -> LookupRequest | None:
+        """A card was read: look its account up (from home too — a customer
+        who simply inserts a card means it)."""
+        if self._state.step not in (Step.HOME, Step.CARD):
+            return None
+        self.touch()
+        rule = self._rules.get(utility_id)
+        if rule is None or rule.problem(account_no) is not None:
+            reason = "error.card_unknown_utility" if rule is None else "error.card_unreadable"
+            self._fail_card(reason, "CARD_UNKNOWN_UTILITY" if rule is None else "CARD_BAD_ACCOUNT_NO")
+            return None
+        ticket = next(self._tickets)
+        self._pending_ticket = ticket
+        self._set(JourneyState(step=Step.LOOKUP, utility_id=utility_id, digits=account_no, by_card=True))
+        return LookupRequest(ticket, utility_id, account_no)
+
+    def card_unreadable(self, code: str) -> None:
+        """The card could not be read (pulled too early, mute, not ours)."""
+        if self._state.step in (Step.HOME, Step.CARD):
+            self.touch()
+            self._fail_card("error.card_unreadable", code)
+
+    def _fail_card(self, reason_key: str, code: str) -> None:
+        failure = LookupFailure(reason_key, _ADVICE[reason_key], code, retryable=False)
+        self._set(JourneyState(step=Step.FAILED, failure=failure, by_card=True))
+
     def choose_utility(self, utility_id: str) -> None:
         if utility_id not in self._rules:
             raise KeyError(f"unknown utility {utility_id!r}; configured: {', '.join(self._rules)}")
@@ -203,27 +240,44 @@ class Journey:
 
     def retry(self) -> LookupRequest | None:
         """After a failure, look the same number up again."""
-        if self._state.step is not Step.FAILED:
+        state = self._state
+        if state.step is not Step.FAILED:
             return None
-        self._set(replace(self._state, step=Step.ACCOUNT, failure=None))
+        if state.by_card:
+            if state.utility_id is None:  # the card itself failed: insert it again
+                self.start_card_inquiry()
+                return None
+            return self._card_lookup_again(state)
+        self._set(replace(state, step=Step.ACCOUNT, failure=None))
         return self.submit()
+
+    def _card_lookup_again(self, state: JourneyState) -> LookupRequest:
+        ticket = next(self._tickets)
+        self._pending_ticket = ticket
+        self._set(replace(state, step=Step.LOOKUP, failure=None))
+        return LookupRequest(ticket, state.utility_id, state.digits)
 
     def cancel_lookup(self) -> None:
         self.touch()
         if self._state.step is Step.LOOKUP:
             self._pending_ticket = None
-            self._set(replace(self._state, step=Step.ACCOUNT))
+            if self._state.by_card:
+                self._set(JourneyState(step=Step.CARD, by_card=True))
+            else:
+                self._set(replace(self._state, step=Step.ACCOUNT))
 
     def back(self) -> None:
         """One step back; from the first step, home."""
         self.touch()
         state = self._state
-        if state.step is Step.UTILITY:
+        if state.step in (Step.UTILITY, Step.CARD):
             self.go_home()
         elif state.step is Step.ACCOUNT:
             self._set(JourneyState(step=Step.UTILITY))
         elif state.step is Step.LOOKUP:
             self.cancel_lookup()
+        elif state.by_card and state.step in (Step.FAILED, Step.OVERVIEW):
+            self._set(JourneyState(step=Step.CARD, by_card=True))
         elif state.step in (Step.FAILED, Step.OVERVIEW):
             # Back to the keypad with the number still there to correct it.
             self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QWidget
 
+from kiosk.availability import ServiceLevel
 from kiosk.config import KioskConfig
 from kiosk.i18n import Translator
 
@@ -14,6 +15,7 @@ from kiosk.i18n import Translator
 class RenderContext:
     config: KioskConfig
     tr: Translator
+    services: ServiceLevel = ServiceLevel(True)
 
     @property
     def lang(self) -> str:

@@ -11,6 +11,7 @@ from screens.context import RenderContext, set_role
 
 class HomeScreen(QWidget):
     inquiry_chosen = Signal()
+    card_chosen = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -18,11 +19,17 @@ class HomeScreen(QWidget):
         self.subtitle = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "subtitle")
         self.inquiry = set_role(QPushButton(), "tile", tile="inquiry")
         self.inquiry.clicked.connect(self.inquiry_chosen)
+        self.card = set_role(QPushButton(), "tile", tile="card")
+        self.card.clicked.connect(self.card_chosen)
         self.notice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
+        # What this machine cannot do right now, said before anyone starts.
+        self.unavailable = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
 
         tiles = QHBoxLayout()
         tiles.addStretch(1)
+        tiles.setSpacing(48)
         tiles.addWidget(self.inquiry)
+        tiles.addWidget(self.card)
         tiles.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(80, 40, 80, 40)
@@ -33,6 +40,8 @@ class HomeScreen(QWidget):
         column.addSpacing(60)
         column.addLayout(tiles)
         column.addSpacing(60)
+        column.addWidget(self.unavailable)
+        column.addSpacing(12)
         column.addWidget(self.notice)
         column.addStretch(2)
 
@@ -40,7 +49,15 @@ class HomeScreen(QWidget):
         self.title.setText(ctx.tr("home.title"))
         self.subtitle.setText(ctx.tr("home.subtitle"))
         self.inquiry.setText(ctx.tr("home.inquiry") + "\n" + ctx.tr("home.inquiry_detail"))
+        self.card.setText(ctx.tr("home.card") + "\n" + ctx.tr("home.card_detail"))
+        self.card.setVisible(ctx.services.card)
         self.notice.setText(ctx.tr("home.privacy_notice"))
+        missing = [ctx.tr(key) for key, offered in (("home.no_cash", ctx.services.cash),
+                                                     ("home.no_slip", ctx.services.slip),
+                                                     ("home.no_card", ctx.services.card)) if not offered]
+        self.unavailable.setText("⚠ " + "；".join(missing) if missing and ctx.lang == "zh" else
+                                 "⚠ " + "; ".join(missing) if missing else "")
+        self.unavailable.setVisible(bool(missing))
 
     def wipe(self) -> None:
         """Home holds nothing of a customer."""

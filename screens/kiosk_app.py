@@ -12,12 +12,14 @@ import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from kiosk.availability import BackendAvailability
+from drivers.status import DeviceStatus
+from kiosk.availability import BackendAvailability, ServiceLevel, combine
 from kiosk.backend.errors import BackendError
 from kiosk.config import KioskConfig
+from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
 from kiosk.journey import Journey, LookupRequest, Step
 from kiosk.masking import mask_account
@@ -82,11 +84,17 @@ class BackendClients:
 
 
 class KioskApp(QObject):
+    # Drivers report on their own threads; these signals carry the news to the
+    # GUI thread (queued: the receiver lives here).
+    device_status = Signal(object)
+    card_event = Signal(object)
+
     def __init__(
         self,
         config: KioskConfig,
         backend_url: str | Callable[[], str],
         clock: Callable[[], float] = time.monotonic,
+        archive=None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -98,10 +106,14 @@ class KioskApp(QObject):
             clock=clock,
         )
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
+        self.monitor = DeviceMonitor(archive)
+        self.device_status.connect(self._on_device_status)
+        self.card_event.connect(self._on_card_event)
         self.backend = BackendClients(config, backend_url)
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
         self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)
+        self.window.home.card_chosen.connect(self.journey.start_card_inquiry)
         self._heartbeat_running = False
         self.journey.subscribe(self._on_journey_changed)
         self._idle_timer = QTimer(self, interval=1000, timeout=self._tick)
@@ -144,11 +156,32 @@ class KioskApp(QObject):
         self.backend.close()
 
     # -- rendering -----------------------------------------------------------
+    def service_level(self) -> ServiceLevel:
+        return combine(self.availability.level(), self.monitor.level())
+
     def context(self) -> RenderContext:
-        return RenderContext(self.config, Translator(self.lang))
+        return RenderContext(self.config, Translator(self.lang), self.service_level())
 
     def render(self) -> None:
-        self.window.render(self.context(), self.journey.state, self.availability.level())
+        ctx = self.context()
+        self.window.render(ctx, self.journey.state, ctx.services)
+
+    # -- devices -----------------------------------------------------------------
+    def _on_device_status(self, status: DeviceStatus) -> None:
+        if self.monitor.update(status):
+            self.render()
+
+    def _on_card_event(self, event) -> None:
+        """CardInserted / CardError from the card reader, on the GUI thread."""
+        if not self.service_level().card:
+            return
+        account_no = getattr(event, "account_no", None)
+        if account_no is not None:
+            request = self.journey.card_read(event.utility, account_no)
+            if request is not None:
+                self._look_up(request)
+        elif hasattr(event, "reason"):
+            self.journey.card_unreadable(event.reason)
 
     def _on_journey_changed(self, state) -> None:
         if state.step is Step.HOME:
@@ -194,7 +227,8 @@ class KioskApp(QObject):
         if self._heartbeat_running:
             return
         self._heartbeat_running = True
-        status = "in_service" if self.availability.level().in_service else "out_of_service"
+        level = self.service_level()
+        status = "out_of_service" if not level.in_service else "degraded" if level.degraded else "in_service"
         BackgroundOp(
             self,
             op=lambda: self.backend.get("heartbeat").heartbeat(status),
@@ -223,7 +257,7 @@ class KioskApp(QObject):
         self.journey.tick()
         # Grace periods run out without any event; look again each second.
         if self.journey.state.step is Step.HOME:
-            level = self.availability.level()
+            level = self.service_level()
             if level.in_service == self.window.showing_out_of_order:
                 self.render()
 

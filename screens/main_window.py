@@ -36,6 +36,10 @@ def _build_screen(step: Step, config: KioskConfig) -> QWidget:
         from screens.account_entry_screen import AccountEntryScreen
 
         return AccountEntryScreen()
+    if step is Step.CARD:
+        from screens.card_screen import CardScreen
+
+        return CardScreen()
     if step is Step.LOOKUP:
         from screens.lookup_progress_screen import LookupProgressScreen
 
@@ -110,6 +114,7 @@ class MainWindow(QMainWindow):
     lookup_progress = property(lambda self: self.screen(Step.LOOKUP))
     overview = property(lambda self: self.screen(Step.OVERVIEW))
     failure = property(lambda self: self.screen(Step.FAILED))
+    card = property(lambda self: self.screen(Step.CARD))
 
     @property
     def out_of_order(self):

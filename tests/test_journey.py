@@ -229,3 +229,50 @@ def test_an_unknown_utility_is_refused_with_the_configured_ones_named(journey):
     journey.start_inquiry()
     with pytest.raises(KeyError, match="electricity, water"):
         journey.choose_utility("heat")
+
+
+# -- identifying by the prepaid meter card ------------------------------------------
+
+
+def test_a_card_read_looks_up_its_account(journey, some_account):
+    journey.start_card_inquiry()
+    assert journey.state.step is Step.CARD and journey.state.step_bar_position == 1
+    request = journey.card_read("electricity", VALID_ELECTRICITY)
+    assert request.account_no == VALID_ELECTRICITY and journey.state.step is Step.LOOKUP
+    journey.lookup_succeeded(request.ticket, some_account)
+    assert journey.state.step is Step.OVERVIEW
+
+
+def test_a_card_inserted_on_the_home_screen_starts_the_inquiry(journey):
+    assert journey.card_read("water", "60120001") is not None
+    assert journey.state.step is Step.LOOKUP
+
+
+def test_a_card_is_ignored_while_a_customer_types_a_number(journey):
+    at_account_entry(journey)
+    assert journey.card_read("water", "60120001") is None
+    assert journey.state.step is Step.ACCOUNT
+
+
+def test_a_card_of_a_utility_this_hall_does_not_serve_is_explained(journey):
+    journey.start_card_inquiry()
+    assert journey.card_read("gas", "5101200011") is None
+    assert journey.state.failure.reason_key == "error.card_unknown_utility"
+
+
+def test_an_unreadable_card_asks_to_insert_it_again(journey):
+    journey.start_card_inquiry()
+    journey.card_unreadable("CARD_PULLED")
+    failure = journey.state.failure
+    assert failure.reason_key == "error.card_unreadable" and failure.advice_key == "advice.card_reinsert"
+    assert failure.code == "CARD_PULLED"
+    journey.retry()
+    assert journey.state.step is Step.CARD
+
+
+def test_back_from_a_card_lookup_returns_to_the_card_prompt(journey, some_account):
+    journey.start_card_inquiry()
+    request = journey.card_read("electricity", VALID_ELECTRICITY)
+    journey.lookup_succeeded(request.ticket, some_account)
+    journey.back()
+    assert journey.state.step is Step.CARD and journey.state.account is None

@@ -1,0 +1,108 @@
+"""One place that turns every device's status into what the kiosk can offer.
+
+    all services  — every device usable
+    degraded      — no slip (printer unusable: the customer is told before
+                    paying and chooses), no card services (card reader
+                    unusable: hidden), inquiry only (acceptor unusable)
+    none          — the out-of-order sign: money would be at risk (a note
+                    jammed inside, the cash box open or removed, a cheat
+                    attempt) or no device works at all
+
+Every fault and every recovery goes to the device maintenance archive.  Plain
+Python, no Qt: the GUI hands statuses in on its own thread, tests call
+:meth:`DeviceMonitor.update` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
+from offline_store.device_archive import DeviceArchive
+
+log = logging.getLogger("kiosk.devices")
+
+# Acceptor faults that put the machine out of order: taking money now could
+# lose it or could not be accounted for (rule 6 of MISSION.md).
+MONEY_AT_RISK = {"JAM_IN_ACCEPTOR", "JAM_IN_STACKER", "STACKER_OPEN", "CHEATED"}
+
+_SHORT = {ACCEPTOR: "ACC", PRINTER: "PRN", CARD_READER: "CRD"}
+
+
+def reason_code(status: DeviceStatus) -> str:
+    """The code on the sign and in the archive: E-ACC-JAM_IN_ACCEPTOR."""
+    return f"E-{_SHORT.get(status.device, status.device.upper())}-{status.reason or status.state.value.upper()}"
+
+
+@dataclass(frozen=True)
+class DeviceLevel:
+    cash: bool = True
+    slip: bool = True
+    card: bool = True
+    out_of_order_code: str = ""
+    out_of_order_detail: str = ""
+
+    @property
+    def out_of_order(self) -> bool:
+        return bool(self.out_of_order_code)
+
+    @property
+    def degraded(self) -> bool:
+        return not (self.cash and self.slip and self.card)
+
+
+class DeviceMonitor:
+    def __init__(self, archive: DeviceArchive | None, devices: tuple[str, ...] = DEVICES) -> None:
+        self._archive = archive
+        # Until a driver reports, a device counts as not there: the kiosk must
+        # not offer cash before it knows the acceptor answers.
+        self._statuses: dict[str, DeviceStatus] = {
+            device: DeviceStatus(device, DeviceState.OFFLINE, "NOT_STARTED", "driver has not reported yet")
+            for device in devices
+        }
+
+    @property
+    def statuses(self) -> dict[str, DeviceStatus]:
+        return dict(self._statuses)
+
+    def update(self, status: DeviceStatus) -> bool:
+        """Take a driver's news; record faults and recoveries; True if it changed."""
+        previous = self._statuses.get(status.device)
+        self._statuses[status.device] = status
+        if previous is not None and previous.fault_key == status.fault_key and previous.device_detail == status.device_detail:
+            return False
+        self._archive_change(previous, status)
+        return True
+
+    def _archive_change(self, previous: DeviceStatus | None, status: DeviceStatus) -> None:
+        was_fault = previous is not None and not previous.usable and previous.reason != "NOT_STARTED"
+        if status.usable:
+            if self._archive is not None and (was_fault or previous is None or previous.reason == "NOT_STARTED"):
+                cleared = self._archive.clear_faults(status.device)
+                if cleared:
+                    log.warning("device recovered", extra={"device": status.device, "faults_cleared": cleared})
+            return
+        if previous is not None and previous.fault_key == status.fault_key:
+            return
+        log.warning("device fault", extra={"device": status.device, "state": status.state.value,
+                                           "reason": status.reason, "detail": status.detail})
+        if self._archive is not None:
+            self._archive.raise_fault(status.device, status.state.value, reason_code(status), status.detail)
+
+    def level(self) -> DeviceLevel:
+        acceptor = self._statuses.get(ACCEPTOR)
+        printer = self._statuses.get(PRINTER)
+        reader = self._statuses.get(CARD_READER)
+        if acceptor is not None and acceptor.reason in MONEY_AT_RISK:
+            return DeviceLevel(False, False, False, reason_code(acceptor), acceptor.detail)
+        reported = [s for s in self._statuses.values() if s.reason != "NOT_STARTED"]
+        if len(reported) == len(self._statuses) and not any(s.usable for s in reported):
+            worst = next(iter(self._statuses.values()))
+            return DeviceLevel(False, False, False, reason_code(worst), "no device is working: " + "; ".join(
+                f"{s.device}: {s.reason}" for s in self._statuses.values()))
+        return DeviceLevel(
+            cash=acceptor is None or acceptor.usable,
+            slip=printer is None or printer.usable,
+            card=reader is None or reader.usable,
+        )
