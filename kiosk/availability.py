@@ -28,10 +28,11 @@ class ServiceLevel:
     cash: bool = True
     slip: bool = True
     card: bool = True
+    card_reader_fitted: bool = True
 
     @property
     def degraded(self) -> bool:
-        return self.in_service and not (self.cash and self.slip and self.card)
+        return self.in_service and not (self.cash and self.slip and (self.card or not self.card_reader_fitted))
 
 
 def combine(backend: ServiceLevel, devices) -> ServiceLevel:
@@ -40,7 +41,8 @@ def combine(backend: ServiceLevel, devices) -> ServiceLevel:
         return backend
     if devices.out_of_order:
         return ServiceLevel(False, devices.out_of_order_code, devices.out_of_order_detail)
-    return ServiceLevel(True, cash=devices.cash, slip=devices.slip, card=devices.card)
+    return ServiceLevel(True, cash=devices.cash, slip=devices.slip, card=devices.card,
+                        card_reader_fitted=devices.card_reader_fitted)
 
 
 class BackendAvailability:

@@ -40,6 +40,7 @@ class DeviceLevel:
     cash: bool = True
     slip: bool = True
     card: bool = True
+    card_reader_fitted: bool = True
     out_of_order_code: str = ""
     out_of_order_detail: str = ""
 
@@ -49,11 +50,12 @@ class DeviceLevel:
 
     @property
     def degraded(self) -> bool:
-        return not (self.cash and self.slip and self.card)
+        return not (self.cash and self.slip and (self.card or not self.card_reader_fitted))
 
 
 class DeviceMonitor:
     def __init__(self, archive: DeviceArchive | None, devices: tuple[str, ...] = DEVICES) -> None:
+        """``devices``: the devices this kiosk has drivers for; only they count."""
         self._archive = archive
         # Until a driver reports, a device counts as not there: the kiosk must
         # not offer cash before it knows the acceptor answers.
@@ -95,14 +97,19 @@ class DeviceMonitor:
         printer = self._statuses.get(PRINTER)
         reader = self._statuses.get(CARD_READER)
         if acceptor is not None and acceptor.reason in MONEY_AT_RISK:
-            return DeviceLevel(False, False, False, reason_code(acceptor), acceptor.detail)
+            return DeviceLevel(cash=False, slip=False, card=False,
+                               out_of_order_code=reason_code(acceptor), out_of_order_detail=acceptor.detail)
         reported = [s for s in self._statuses.values() if s.reason != "NOT_STARTED"]
-        if len(reported) == len(self._statuses) and not any(s.usable for s in reported):
+        if reported and len(reported) == len(self._statuses) and not any(s.usable for s in reported):
             worst = next(iter(self._statuses.values()))
-            return DeviceLevel(False, False, False, reason_code(worst), "no device is working: " + "; ".join(
-                f"{s.device}: {s.reason}" for s in self._statuses.values()))
+            return DeviceLevel(cash=False, slip=False, card=False, out_of_order_code=reason_code(worst),
+                               out_of_order_detail="no device is working: " + "; ".join(
+                                   f"{s.device}: {s.reason}" for s in self._statuses.values()))
         return DeviceLevel(
             cash=acceptor is None or acceptor.usable,
             slip=printer is None or printer.usable,
-            card=reader is None or reader.usable,
+            # Card services need a reader: without a card reader driver there is
+            # nothing to offer (and nothing broken to announce).
+            card=reader is not None and reader.usable,
+            card_reader_fitted=reader is not None,
         )

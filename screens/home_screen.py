@@ -54,7 +54,8 @@ class HomeScreen(QWidget):
         self.notice.setText(ctx.tr("home.privacy_notice"))
         missing = [ctx.tr(key) for key, offered in (("home.no_cash", ctx.services.cash),
                                                      ("home.no_slip", ctx.services.slip),
-                                                     ("home.no_card", ctx.services.card)) if not offered]
+                                                     ("home.no_card", ctx.services.card
+                                                      or not ctx.services.card_reader_fitted)) if not offered]
         self.unavailable.setText("⚠ " + "；".join(missing) if missing and ctx.lang == "zh" else
                                  "⚠ " + "; ".join(missing) if missing else "")
         self.unavailable.setVisible(bool(missing))

@@ -23,7 +23,7 @@ from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
 from kiosk.journey import Journey, LookupRequest, Step
 from kiosk.masking import mask_account
-from screens.background import BackgroundOp
+from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
 from screens.main_window import MainWindow
 
@@ -95,6 +95,7 @@ class KioskApp(QObject):
         backend_url: str | Callable[[], str],
         clock: Callable[[], float] = time.monotonic,
         archive=None,
+        devices: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.config = config
@@ -106,7 +107,8 @@ class KioskApp(QObject):
             clock=clock,
         )
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
-        self.monitor = DeviceMonitor(archive)
+        # Only devices with a driver attached count; with none, nothing is missing.
+        self.monitor = DeviceMonitor(archive, devices)
         self.device_status.connect(self._on_device_status)
         self.card_event.connect(self._on_card_event)
         self.backend = BackendClients(config, backend_url)
@@ -153,6 +155,9 @@ class KioskApp(QObject):
     def stop(self) -> None:
         self._idle_timer.stop()
         self._heartbeat_timer.stop()
+        # Let lookups and heartbeats in flight finish (each has its own
+        # timeouts) before the objects their results are delivered to go.
+        worker_pool().waitForDone(5000)
         self.backend.close()
 
     # -- rendering -----------------------------------------------------------

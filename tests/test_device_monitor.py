@@ -111,3 +111,13 @@ def test_a_repair_needs_a_note(archive):
     with pytest.raises(ValueError, match="needs a note"):
         archive.record_repair(PRINTER, "tech-07", "  ")
     assert archive.record_repair(PRINTER, "tech-07", "replaced paper roll") > 0
+
+
+def test_a_kiosk_without_device_drivers_offers_what_it_has_and_no_sign(archive):
+    level = DeviceMonitor(archive, devices=()).level()
+    assert not level.out_of_order and not level.degraded
+
+
+def test_card_services_need_a_card_reader_driver(archive):
+    level = DeviceMonitor(archive, devices=(ACCEPTOR, PRINTER)).level()
+    assert not level.card and not level.card_reader_fitted
