@@ -14,15 +14,22 @@ APT_PACKAGES := python3-venv fonts-wqy-microhei \
 	libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \
-	libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
+	libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 \
+	pcscd vsmartcard-vpcd libpcsclite-dev gcc python3-dev
+# pcscd + vsmartcard-vpcd: a real PC/SC daemon with a virtual reader for the
+# card tests and the demo; libpcsclite-dev, gcc, python3-dev: pyscard builds
+# from source (there is no Linux wheel).
 
 .PHONY: demo test tour bench setup apt-packages clean
 
 demo: setup
 	@$(VENV)/bin/kiosk demo --config config.toml
 
+# The .deb build and its install into a fresh Debian 12 root (tests/packaging/
+# test_deb.py, several minutes, needs the Debian mirror) run in
+# `make test-packaging`, not here.
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --ignore=tests/packaging/test_deb.py
 
 tour: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/kiosk tour --out tour --lang all
@@ -50,3 +57,35 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) tour build *.egg-info
+
+# ---------------------------------------------------------------- field packaging
+# make deb            dist/utility-kiosk_<version>_amd64.deb (packaging/build-deb.sh)
+# make test-packaging the .deb build and install tests (not part of `make test`)
+# make image          build/image/utility-kiosk.img, a bootable disk (packaging/build-image.sh)
+# make image-boot     boots that image in QEMU and saves the screen (packaging/qemu-boot.py)
+# See packaging/README.md.
+
+# pyscard has no Linux wheel: it is compiled against Debian's Python 3.11 and pcsc-lite.
+DEB_TOOLS   := python3.11 python3-venv python3.11-dev gcc libpcsclite-dev debootstrap
+IMAGE_TOOLS := debootstrap qemu-system-x86 qemu-utils grub-pc-bin grub-efi-amd64-bin \
+	dosfstools mtools e2fsprogs fdisk
+
+.PHONY: deb deb-tools image image-tools image-boot test-packaging
+
+deb: deb-tools
+	bash packaging/build-deb.sh
+
+deb-tools:
+	@sh packaging/apt-install-missing.sh $(DEB_TOOLS)
+
+test-packaging: setup deb-tools
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/packaging/test_deb.py
+
+image: deb image-tools
+	bash packaging/build-image.sh
+
+image-tools:
+	@sh packaging/apt-install-missing.sh $(IMAGE_TOOLS)
+
+image-boot: setup image-tools
+	$(PY) packaging/qemu-boot.py --image build/image/utility-kiosk.img --screenshot docs/screenshots/qemu-home.png
