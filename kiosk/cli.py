@@ -5,6 +5,7 @@
     kiosk tour --out DIR               every screen and state as PNG, headless
     kiosk check-config [PATH]          validate a configuration file; exit 0 or 1
     kiosk backend-sim --port N         the backend simulator alone, on loopback
+    kiosk diag acceptor --port URL     test the banknote acceptor from the terminal
 
 Qt is imported only by the commands that draw, so ``check-config`` and
 ``backend-sim`` work on a machine without a display or Qt's libraries.
@@ -58,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--host", default="127.0.0.1", help="listen address (keep it on loopback)")
     sim.set_defaults(handler=_backend_sim)
+
+    diag = commands.add_parser("diag", help="test a device from the terminal")
+    diag_devices = diag.add_subparsers(required=True, metavar="DEVICE")
+    acceptor = diag_devices.add_parser("acceptor", help="banknote acceptor (ID-003): status, version, take notes")
+    acceptor.add_argument("--port", required=True, help="serial port or pyserial URL, e.g. /dev/ttyS0")
+    acceptor.add_argument("--take-notes", type=int, metavar="N", help="enable intake and stack up to N notes")
+    acceptor.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait (default 10)")
+    acceptor.set_defaults(handler=_diag_acceptor)
     return parser
 
 
@@ -144,6 +153,12 @@ def _backend_sim(args: argparse.Namespace) -> int:
 
     run_simulator(args.port, host=args.host)
     return 0
+
+
+def _diag_acceptor(args: argparse.Namespace) -> int:
+    from drivers.id003.diag import run_diag
+
+    return run_diag(args.port, args.take_notes, args.timeout)
 
 
 if __name__ == "__main__":
