@@ -6,6 +6,7 @@
     kiosk check-config [PATH]          validate a configuration file; exit 0 or 1
     kiosk backend-sim --port N         the backend simulator alone, on loopback
     kiosk diag acceptor --port URL     test the banknote acceptor from the terminal
+    kiosk diag printer --device URL    the printer's status, or a test slip
 
 Qt is imported only by the commands that draw, so ``check-config`` and
 ``backend-sim`` work on a machine without a display or Qt's libraries.
@@ -67,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     acceptor.add_argument("--take-notes", type=int, metavar="N", help="enable intake and stack up to N notes")
     acceptor.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait (default 10)")
     acceptor.set_defaults(handler=_diag_acceptor)
+
+    printer = diag_devices.add_parser("printer", help="receipt printer: its status, or a test slip")
+    printer.add_argument("--device", required=True, metavar="URL",
+                         help="tcp://HOST:PORT, a serial device (/dev/ttyS1, /dev/ttyUSB0?baudrate=115200) "
+                              "or a write-only device file (/dev/usb/lp0)")
+    printer_action = printer.add_mutually_exclusive_group(required=True)
+    printer_action.add_argument("--status", dest="action", action="store_const", const="status",
+                                help="print the status (paper, cover, errors)")
+    printer_action.add_argument("--test-slip", dest="action", action="store_const", const="test_slip",
+                                help="print a test slip in Chinese and English with a QR code")
+    printer.add_argument("--timeout", type=float, default=2.0, metavar="S",
+                         help="seconds to wait for each answer (default 2)")
+    printer.add_argument("--columns", type=int, choices=(32, 48), default=48,
+                         help="paper width in columns: 32 for 58 mm, 48 for 80 mm (default 48)")
+    printer.add_argument("--config", help="configuration file for the hall name and terminal id on the test slip")
+    printer.set_defaults(handler=_diag_printer)
     return parser
 
 
@@ -159,6 +176,17 @@ def _diag_acceptor(args: argparse.Namespace) -> int:
     from drivers.id003.diag import run_diag
 
     return run_diag(args.port, args.take_notes, args.timeout)
+
+
+def _diag_printer(args: argparse.Namespace) -> int:
+    config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
+    if config is None:
+        return 2
+    from drivers.escpos.diag import run_diag
+
+    return run_diag(args.device, args.action, timeout_s=args.timeout, columns=args.columns,
+                    hall=config.terminal.hall_name_zh, hall_en=config.terminal.hall_name_en,
+                    terminal_id=config.terminal.id)
 
 
 if __name__ == "__main__":
