@@ -7,6 +7,7 @@
     kiosk backend-sim --port N         the backend simulator alone, on loopback
     kiosk diag acceptor --port URL     test the banknote acceptor from the terminal
     kiosk diag printer --device URL    the printer's status, or a test slip
+    kiosk diag card (--list | --reader NAME)   the PC/SC readers, or the card in one
 
 Qt is imported only by the commands that draw, so ``check-config`` and
 ``backend-sim`` work on a machine without a display or Qt's libraries.
@@ -84,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
                          help="paper width in columns: 32 for 58 mm, 48 for 80 mm (default 48)")
     printer.add_argument("--config", help="configuration file for the hall name and terminal id on the test slip")
     printer.set_defaults(handler=_diag_printer)
+
+    card = diag_devices.add_parser("card", help="the IC card reader (PC/SC)")
+    what = card.add_mutually_exclusive_group(required=True)
+    what.add_argument("--list", action="store_true", help="list the readers pcscd sees and whether a card is in each")
+    what.add_argument("--reader", metavar="NAME",
+                      help='wait for a card in reader NAME ("pcsc" = first reader) and print its ATR and account number')
+    card.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default 30)")
+    card.set_defaults(handler=_diag_card)
     return parser
 
 
@@ -187,6 +196,12 @@ def _diag_printer(args: argparse.Namespace) -> int:
     return run_diag(args.device, args.action, timeout_s=args.timeout, columns=args.columns,
                     hall=config.terminal.hall_name_zh, hall_en=config.terminal.hall_name_en,
                     terminal_id=config.terminal.id)
+
+
+def _diag_card(args: argparse.Namespace) -> int:
+    from drivers.pcsc.diag import run_diag
+
+    return run_diag("list" if args.list else "read", args.reader, args.timeout)
 
 
 if __name__ == "__main__":
