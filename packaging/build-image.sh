@@ -155,6 +155,8 @@ in_root grub-install --target=i386-pc --recheck "$LOOP" >>"$OUT/grub.log" 2>&1 |
 # no firmware boot entry is needed; it finds the root by label and reads the
 # same grub.cfg as BIOS boot.
 cat > "$MNT/tmp/grub-early.cfg" <<'EOF'
+insmod part_gpt
+insmod ext2
 search --no-floppy --label kiosk-root --set=root
 configfile ($root)/boot/grub/grub.cfg
 EOF

@@ -18,16 +18,19 @@ namespace with no interfaces up, proving a step needs no network.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shlex
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("KIOSK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SECURITY_MIRROR = os.environ.get("KIOSK_DEBIAN_SECURITY_MIRROR", "http://deb.debian.org/debian-security")
+STALE_LAYER_S = 6 * 3600
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -154,8 +157,9 @@ def deps_layer(cache: Path, base: Path, depends: str) -> Path:
     root.run("apt-get update -qq", "apt-get update in the Debian root", timeout_s=900, binds=binds)
     root.run(["apt-get", "satisfy", "-y", "-qq", "--no-install-recommends", "-o", "Dpkg::Use-Pty=0", depends],
              "installing the package's Depends: with apt-get satisfy", timeout_s=1800, binds=binds)
+    # Layers of older Depends: lines go, once no run can still be using them.
     for stale in cache.glob("deps-*"):
-        if stale != partial:
+        if stale != partial and time.time() - stale.stat().st_mtime > STALE_LAYER_S:
             shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(root.work, ignore_errors=True)
     shutil.rmtree(root.merged, ignore_errors=True)
@@ -168,6 +172,9 @@ def fresh_root(cache: Path, depends: str, scratch: Path) -> DebianRoot:
     """A root with the package's dependencies installed and nothing else, writing to ``scratch``."""
     cache = cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    base = base_layer(cache)
-    deps = deps_layer(cache, base, depends)
+    # Two test runs in one work tree take turns at building the shared layers.
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        base = base_layer(cache)
+        deps = deps_layer(cache, base, depends)
     return DebianRoot([deps, base], scratch)
