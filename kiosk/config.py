@@ -307,22 +307,23 @@ def _backend_url(value: str) -> str | None:
 def _device_port(value: str) -> str | None:
     # The same three forms pyserial's serial_for_url understands, so a driver can
     # be pointed at real hardware, a pty or a socket without code changes.
-    if value == "emulator" or _SERIAL_DEVICE.fullmatch(value):
+    if value in ("emulator", "none") or _SERIAL_DEVICE.fullmatch(value):
         return None
     tcp = _TCP_PORT.fullmatch(value)
     if tcp and 1 <= int(tcp[1]) <= 65535:
         return None
     return (
-        f'{_show(value)} is not a port the kiosk can open — use "emulator", a serial device such as '
-        '"/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
+        f'{_show(value)} is not a port the kiosk can open — use "emulator", "none" (not fitted), a serial '
+        'device such as "/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
     )
 
 
 def _card_reader(value: str) -> str | None:
-    if value in ("emulator", "pcsc") or (value.startswith("pcsc:") and value[5:].strip()):
+    if value in ("emulator", "none", "pcsc") or (value.startswith("pcsc:") and value[5:].strip()):
         return None
     return (
-        f'{_show(value)} is not a card reader setting — use "emulator", "pcsc" for the first PC/SC reader, '
+        f'{_show(value)} is not a card reader setting — use "emulator", "none" (not fitted), "pcsc" for the '
+        'first PC/SC reader, '
         'or "pcsc:" followed by the reader name as pcsc_scan shows it'
     )
 

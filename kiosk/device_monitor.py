@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
-from offline_store.device_archive import DeviceArchive
+
+if TYPE_CHECKING:  # the kiosk hands in an ArchiveWriter; sqlite_utils stays off start-up
+    from offline_store.archive_writer import ArchiveWriter
+    from offline_store.device_archive import DeviceArchive
 
 log = logging.getLogger("kiosk.devices")
 
@@ -54,8 +58,10 @@ class DeviceLevel:
 
 
 class DeviceMonitor:
-    def __init__(self, archive: DeviceArchive | None, devices: tuple[str, ...] = DEVICES) -> None:
-        """``devices``: the devices this kiosk has drivers for; only they count."""
+    def __init__(self, archive: "DeviceArchive | ArchiveWriter | None", devices: tuple[str, ...] = DEVICES) -> None:
+        """``devices``: the devices this kiosk has drivers for; only they count.
+        ``archive``: the kiosk passes an :class:`ArchiveWriter`, so no disk
+        write ever happens on the GUI thread."""
         self._archive = archive
         # Until a driver reports, a device counts as not there: the kiosk must
         # not offer cash before it knows the acceptor answers.
@@ -80,10 +86,12 @@ class DeviceMonitor:
     def _archive_change(self, previous: DeviceStatus | None, status: DeviceStatus) -> None:
         was_fault = previous is not None and not previous.usable and previous.reason != "NOT_STARTED"
         if status.usable:
+            if was_fault:
+                log.warning("device recovered", extra={"device": status.device, "after": previous.reason})
+            # Also on a device's first report: a fault left open by the last run
+            # (the kiosk stopped before the device recovered) is closed now.
             if self._archive is not None and (was_fault or previous is None or previous.reason == "NOT_STARTED"):
-                cleared = self._archive.clear_faults(status.device)
-                if cleared:
-                    log.warning("device recovered", extra={"device": status.device, "faults_cleared": cleared})
+                self._archive.clear_faults(status.device)
             return
         if previous is not None and previous.fault_key == status.fault_key:
             return
@@ -105,11 +113,13 @@ class DeviceMonitor:
             return DeviceLevel(cash=False, slip=False, card=False, out_of_order_code=reason_code(worst),
                                out_of_order_detail="no device is working: " + "; ".join(
                                    f"{s.device}: {s.reason}" for s in self._statuses.values()))
+        # A device the terminal does not have ("none" in [devices]) offers
+        # nothing: no acceptor, no cash; no printer, no slip (the customer is
+        # told before paying).  A card reader is optional equipment: without
+        # one the card tile is simply not there, nothing is announced.
         return DeviceLevel(
-            cash=acceptor is None or acceptor.usable,
-            slip=printer is None or printer.usable,
-            # Card services need a reader: without a card reader driver there is
-            # nothing to offer (and nothing broken to announce).
+            cash=acceptor is not None and acceptor.usable,
+            slip=printer is not None and printer.usable,
             card=reader is not None and reader.usable,
             card_reader_fitted=reader is not None,
         )

@@ -15,6 +15,8 @@ import time
 
 from kiosk import systemd_notify
 from kiosk.config import KioskConfig
+from kiosk.devices import KioskDevices
+from offline_store.archive_writer import ArchiveWriter
 
 log = logging.getLogger("kiosk.runtime")
 
@@ -78,12 +80,16 @@ def run_kiosk(
     exit_when_ready: bool = False,
 ) -> int:
     started = time.perf_counter()
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QObject, Qt, QTimer, Signal
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
 
     from screens.kiosk_app import KioskApp
     from screens.main_window import KioskLockdown
+
+    class _DemoBridge(QObject):
+        # The devices start on their own thread; the panel is built on this one.
+        devices_started = Signal(object)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
@@ -93,7 +99,10 @@ def run_kiosk(
         app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
 
     simulator = EmbeddedBackend(config) if config.backend.embedded else None
-    kiosk = KioskApp(config, simulator.url if simulator else config.backend.url)
+    devices = KioskDevices(config.devices)
+    archive = device_archive_writer(config)
+    kiosk = KioskApp(config, simulator.url if simulator else config.backend.url,
+                     archive=archive, devices=devices.fitted)
     window = kiosk.window
     kiosk.render()
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
@@ -131,6 +140,10 @@ def run_kiosk(
         if simulator is not None:
             simulator.start()
         kiosk.start()
+        # Drivers (and emulators) start on their own thread; until each reports,
+        # the monitor counts it as not there and offers nothing that needs it.
+        devices.start(kiosk.device_status.emit, kiosk.card_event.emit,
+                      on_started=bridge.devices_started.emit if demo else None)
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
                                           "backend": simulator.describe() if simulator else config.backend.url})
         # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a
@@ -144,6 +157,16 @@ def run_kiosk(
             stop()
 
     watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
+    bridge = _DemoBridge()
+    panel = []  # the demo's device panel, kept alive while the kiosk runs
+
+    def show_device_panel(started: KioskDevices) -> None:
+        from screens.device_panel import DevicePanel
+
+        panel.append(DevicePanel(started, kiosk))
+        panel[0].show_beside(window)
+
+    bridge.devices_started.connect(show_device_panel)
     QTimer.singleShot(0, ready)
     if demo:
         print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
@@ -152,5 +175,19 @@ def run_kiosk(
         return app.exec()
     finally:
         kiosk.stop()
+        devices.stop()
+        archive.close()
         if simulator is not None:
             simulator.stop()
+
+
+def device_archive_writer(config: KioskConfig) -> ArchiveWriter:
+    """The maintenance archive in ``storage.data_dir``, written off the GUI thread."""
+    from pathlib import Path
+
+    def open_archive():
+        from offline_store.device_archive import DeviceArchive
+
+        return DeviceArchive.at(Path(config.storage.data_dir) / "devices.sqlite")
+
+    return ArchiveWriter(open_archive)

@@ -149,8 +149,9 @@ class KioskApp(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
-        QTimer.singleShot(0, self.heartbeat)
-        QTimer.singleShot(0, self.window.build_remaining_screens)
+        # Context objects: a kiosk torn down before the loop turns drops these calls.
+        QTimer.singleShot(0, self, self.heartbeat)
+        QTimer.singleShot(0, self.window, self.window.build_remaining_screens)
 
     def stop(self) -> None:
         self._idle_timer.stop()
@@ -177,12 +178,16 @@ class KioskApp(QObject):
             self.render()
 
     def _on_card_event(self, event) -> None:
-        """CardInserted / CardError from the card reader, on the GUI thread."""
+        """CardInserted / CardError from the card reader driver, on the GUI thread.
+
+        A CardRemoved changes nothing on screen: a customer who took the card
+        back is still reading the overview; the idle timer ends the session.
+        """
         if not self.service_level().card:
             return
-        account_no = getattr(event, "account_no", None)
-        if account_no is not None:
-            request = self.journey.card_read(event.utility, account_no)
+        card_info = getattr(event, "card_info", None)
+        if card_info is not None:
+            request = self.journey.card_read(card_info.utility.value, card_info.account_no)
             if request is not None:
                 self._look_up(request)
         elif hasattr(event, "reason"):

@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         missing = [step for step in Step if step not in self._screens]
         if missing:
             self.screen(missing[0])
-            QTimer.singleShot(0, self.build_remaining_screens)
+            # With the window as context the call is dropped if the window is deleted first.
+            QTimer.singleShot(0, self, self.build_remaining_screens)
 
     @property
     def screens(self) -> dict[Step, QWidget]:

@@ -342,8 +342,8 @@ def test_device_ports_in_the_allowed_forms_load(write_config, port):
 @pytest.mark.parametrize("port", ["COM3", "ttyUSB0", "tcp://host", "tcp://host:0", "/dev/"])
 def test_device_port_in_another_form_is_reported(problems_of, port):
     assert problems_of(f'[devices]\nprinter = "{port}"\n') == [
-        f'devices.printer: "{port}" is not a port the kiosk can open — use "emulator", a serial device such as '
-        '"/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
+        f'devices.printer: "{port}" is not a port the kiosk can open — use "emulator", "none" (not fitted), a '
+        'serial device such as "/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
     ]
 
 
@@ -356,7 +356,13 @@ def test_card_reader_accepts_pcsc_with_a_reader_name(write_config):
 def test_card_reader_in_another_form_is_reported(problems_of):
     (line,) = problems_of('[devices]\ncard_reader = "usb"\n')
 
-    assert line.startswith('devices.card_reader: "usb" is not a card reader setting — use "emulator", "pcsc"')
+    assert line.startswith('devices.card_reader: "usb" is not a card reader setting — use "emulator", "none"')
+
+
+def test_a_device_the_terminal_does_not_have_is_set_to_none(write_config):
+    config = load_config(write_config('[devices]\nacceptor = "none"\nprinter = "none"\ncard_reader = "none"\n'))
+
+    assert (config.devices.acceptor, config.devices.printer, config.devices.card_reader) == ("none",) * 3
 
 
 # --------------------------------------------------------------------------- all at once, and the file itself

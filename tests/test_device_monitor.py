@@ -113,9 +113,10 @@ def test_a_repair_needs_a_note(archive):
     assert archive.record_repair(PRINTER, "tech-07", "replaced paper roll") > 0
 
 
-def test_a_kiosk_without_device_drivers_offers_what_it_has_and_no_sign(archive):
+def test_a_terminal_with_no_devices_fitted_offers_inquiry_only_without_the_sign(archive):
     level = DeviceMonitor(archive, devices=()).level()
-    assert not level.out_of_order and not level.degraded
+    assert not level.out_of_order
+    assert (level.cash, level.slip, level.card, level.card_reader_fitted) == (False, False, False, False)
 
 
 def test_card_services_need_a_card_reader_driver(archive):

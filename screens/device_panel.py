@@ -1,0 +1,222 @@
+"""The demo's device panel: a small window beside the kiosk to play the devices by hand.
+
+Each button scripts an emulator (``kiosk/devices.py`` runs them for devices
+set to ``"emulator"``); the real drivers see the result over their real links
+(the pty, the TCP port, the PC/SC interface) and the kiosk reacts as it would
+to hardware.  The panel also shows what each driver reports and what the
+kiosk offers, so a person sees the whole chain: button → device → driver →
+monitor → screen.
+
+Developers and demonstrators use it, never a customer: it speaks English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication, QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+)
+
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
+from kiosk.devices import KioskDevices
+
+NOTES_YUAN = (1, 5, 10, 20, 50, 100)
+ALL_NOTES_FEN = frozenset(yuan * 100 for yuan in NOTES_YUAN)
+_LOG_LINES = 200
+# The kiosk's stylesheet sizes buttons for fingers on a 1920×1080 screen; the
+# panel is a small window on a developer's screen.
+PANEL_STYLE = """
+QPushButton { font-size: 13px; min-height: 26px; min-width: 0; padding: 2px 10px; border-radius: 4px; }
+QPushButton:checked { background: #f4b400; border-color: #b07f00; font-weight: bold; }
+QLabel, QCheckBox, QGroupBox, QPlainTextEdit { font-size: 12px; }
+QLabel#panelOffer { font-size: 14px; font-weight: bold; }
+"""
+
+
+def describe_status(status: DeviceStatus) -> str:
+    text = status.state.value + (f" · {status.reason}" if status.reason else "")
+    detail = status.device_detail
+    if detail is not None and status.device == ACCEPTOR:
+        text += f" · stacker {detail.stacker.value}" + (" · jammed" if detail.jammed else "")
+    elif detail is not None and status.device == PRINTER:
+        text += f" · paper {detail.paper.value}" + (" · cover open" if detail.cover_open else "")
+    elif detail is not None and status.device == CARD_READER:
+        text += " · card in" if detail.card_present else " · no card"
+    return text
+
+
+class DevicePanel(QWidget):
+    # Driver events arrive on driver threads; this carries them here (queued).
+    event_seen = Signal(str)
+
+    def __init__(self, devices: KioskDevices, kiosk) -> None:
+        super().__init__(None, Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowTitle("Device panel — kiosk demo")
+        self.setObjectName("devicePanel")
+        self.setStyleSheet(PANEL_STYLE)
+        self.devices = devices
+        self.kiosk = kiosk
+        self._status_labels: dict[str, QLabel] = {}
+        self.buttons: dict[str, QPushButton] = {}  # by name, for tests and the tour
+        self.log = QPlainTextEdit(readOnly=True, maximumBlockCount=_LOG_LINES)
+        self.log.setMinimumHeight(140)
+        self.offer = QLabel(wordWrap=True)
+        self.offer.setObjectName("panelOffer")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._acceptor_group())
+        layout.addWidget(self._printer_group())
+        layout.addWidget(self._card_group())
+        layout.addWidget(self.offer)
+        layout.addWidget(QLabel("What the drivers reported:"))
+        layout.addWidget(self.log)
+
+        self.event_seen.connect(self._append)
+        kiosk.device_status.connect(self._show_status)
+        kiosk.card_event.connect(lambda event: self._append(f"card reader: {event}"))
+        if devices.acceptor is not None:
+            devices.acceptor.subscribe(lambda event: self.event_seen.emit(f"acceptor: {event}"))
+        for device, driver in ((ACCEPTOR, devices.acceptor), (PRINTER, devices.printer),
+                               (CARD_READER, devices.card_reader)):
+            if driver is not None:
+                self._show_status(driver.status if device != ACCEPTOR else driver.publisher.status)
+        # The backend's word changes the offer too, without any device news.
+        self._offer_timer = QTimer(self, interval=500, timeout=self._show_offer)
+        self._offer_timer.start()
+        self._show_offer()
+
+    def show_beside(self, window: QWidget) -> None:
+        """At the right edge of the kiosk's screen, on top of the fullscreen kiosk."""
+        self.adjustSize()
+        # MainWindow.screen(step) is the kiosk's own; the display is the window handle's.
+        handle = window.windowHandle()
+        screen = (handle.screen() if handle is not None else QApplication.primaryScreen()).availableGeometry()
+        self.move(screen.right() - self.width() - 16, screen.top() + 40)
+        self.show()
+
+    # -- the three devices -------------------------------------------------------------
+    def _acceptor_group(self) -> QGroupBox:
+        box, grid = self._group("Banknote acceptor (ID-003)", ACCEPTOR)
+        emulator = self.devices.emulators.acceptor
+        if emulator is None:
+            return box
+        for column, yuan in enumerate(NOTES_YUAN):
+            self._button(grid, f"¥{yuan}", 1, column, lambda y=yuan: emulator.insert_note(y), f"note_{yuan}")
+        self._button(grid, "Counterfeit", 2, 0, emulator.reject, "counterfeit", span=2)
+        self.intake = QCheckBox("Intake on (a payment would turn it on)")
+        self.intake.toggled.connect(self._set_intake)
+        grid.addWidget(self.intake, 2, 2, 1, 4)
+        self._toggle(grid, "Jam", 3, 0, lambda on: emulator.jam() if on else emulator.clear_jam(), "jam")
+        self._toggle(grid, "Stacker full", 3, 2, emulator.stacker_full, "stacker_full")
+        self._toggle(grid, "Cash box out", 3, 4, emulator.stacker_open, "stacker_open")
+        self._toggle(grid, "Pull cable", 4, 0, lambda on: emulator.unplug() if on else emulator.replug(),
+                     "acceptor_cable")
+        return box
+
+    def _printer_group(self) -> QGroupBox:
+        box, grid = self._group("Receipt printer (ESC/POS)", PRINTER)
+        emulator = self.devices.emulators.printer
+        if emulator is None:
+            return box
+        for column, (label, paper) in enumerate((("Paper ok", "ok"), ("Paper near end", "near_end"),
+                                                 ("Paper out", "out"))):
+            self._button(grid, label, 1, column * 2, lambda p=paper: emulator.set_paper(p), f"paper_{paper}", span=2)
+        self._toggle(grid, "Cover open", 2, 0, emulator.open_cover, "cover_open")
+        self._toggle(grid, "Pull cable", 2, 2, lambda on: emulator.disconnect() if on else emulator.reconnect(),
+                     "printer_cable")
+        self._button(grid, "Test slip", 2, 4, self._print_test_slip, "test_slip", span=2)
+        return box
+
+    def _card_group(self) -> QGroupBox:
+        box, grid = self._group("Card reader (PC/SC)", CARD_READER)
+        reader = self.devices.emulators.card_reader
+        if reader is None:
+            return box
+        self._button(grid, "Insert card", 1, 0, reader.insert, "card_insert", span=2)
+        self._button(grid, "Remove card", 1, 2, reader.remove, "card_remove", span=2)
+        self._toggle(grid, "Card mute", 1, 4, reader.mute, "card_mute")
+        self._toggle(grid, "Pull reader", 2, 0, lambda on: reader.unplug() if on else reader.plug(),
+                     "reader_cable", span=2)
+        self._toggle(grid, "Stop PC/SC", 2, 2, lambda on: reader.stop_service() if on else reader.start_service(),
+                     "pcsc_service", span=2)
+        return box
+
+    def _group(self, title: str, device: str) -> tuple[QGroupBox, QGridLayout]:
+        box = QGroupBox(title)
+        grid = QGridLayout(box)
+        label = QLabel(wordWrap=True)
+        label.setObjectName(f"status_{device}")
+        self._status_labels[device] = label
+        setting = self.devices.settings[device]
+        if setting == "none":
+            label.setText("not fitted")
+        elif setting != "emulator":
+            label.setText(f"real device {setting}: nothing to play here")
+        grid.addWidget(label, 0, 0, 1, 6)
+        return box, grid
+
+    def _button(self, grid: QGridLayout, text: str, row: int, column: int, action: Callable[[], object],
+                name: str, span: int = 1) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(lambda: self._play(text, action))
+        grid.addWidget(button, row, column, 1, span)
+        self.buttons[name] = button
+        return button
+
+    def _toggle(self, grid: QGridLayout, text: str, row: int, column: int, action: Callable[[bool], object],
+                name: str, span: int = 2) -> QPushButton:
+        button = QPushButton(text, checkable=True)
+        button.toggled.connect(lambda on: self._play(f"{text}: {'on' if on else 'off'}", lambda: action(on)))
+        grid.addWidget(button, row, column, 1, span)
+        self.buttons[name] = button
+        return button
+
+    def _play(self, what: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - a bad script step is shown, the demo goes on
+            self._append(f"{what}: not possible: {exc}")
+        else:
+            self._append(f"› {what}")
+
+    # -- actions that need a driver --------------------------------------------------------
+    def _set_intake(self, on: bool) -> None:
+        acceptor = self.devices.acceptor
+        if acceptor is None:
+            return
+        if on:
+            acceptor.enable(ALL_NOTES_FEN)
+        else:
+            acceptor.inhibit()
+        self._append(f"› intake {'on: notes are stacked and credited' if on else 'off: acceptor inhibited'}")
+
+    def _print_test_slip(self) -> None:
+        from drivers.escpos.slip import test_slip
+
+        terminal = self.kiosk.config.terminal
+        slip = test_slip(terminal.hall_name_zh, terminal.id, hall_en=terminal.hall_name_en)
+        # The result arrives on the printer's thread.
+        self.devices.printer.print_slip(slip, lambda result: self.event_seen.emit(f"printer: {result}"))
+
+    # -- what the drivers said ------------------------------------------------------------------
+    def _show_status(self, status: DeviceStatus) -> None:
+        label = self._status_labels.get(status.device)
+        if label is not None:
+            label.setText(describe_status(status))
+            label.setToolTip(status.detail)
+        self._append(f"{status.device}: {describe_status(status)}")
+        self._show_offer()
+
+    def _show_offer(self) -> None:
+        level = self.kiosk.service_level()
+        if not level.in_service:
+            text = f"Kiosk: OUT OF ORDER ({level.reason_code})"
+        else:
+            offered = [name for name, on in (("cash", level.cash), ("slip", level.slip), ("card", level.card)) if on]
+            text = "Kiosk offers: inquiry" + "".join(f", {name}" for name in offered)
+        self.offer.setText(text)
+
+    def _append(self, line: str) -> None:
+        self.log.appendPlainText(line)

@@ -1,0 +1,170 @@
+"""The kiosk with its three devices on emulators, played through the demo's device panel.
+
+Nothing here is faked: each panel button scripts an emulator, the real
+drivers see it over a pty, a TCP socket and the PC/SC interface, and the
+kiosk's screen changes.  This is what `make demo` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER
+from kiosk.config import DevicesConfig
+from kiosk.devices import KioskDevices
+from kiosk.journey import Step
+from offline_store.archive_writer import ArchiveWriter
+from offline_store.device_archive import DeviceArchive
+from screens.device_panel import DevicePanel
+from screens.kiosk_app import KioskApp
+from screens.tour import tap, tour_config, wait_until
+
+from .conftest import SCREEN
+
+DEVICE_TIMEOUT_S = 5  # the printer polls every 2 s; the card reader every 0.3 s
+
+
+@pytest.fixture
+def archive_path(tmp_path):
+    return tmp_path / "devices.sqlite"
+
+
+@pytest.fixture
+def kiosk_and_panel(qapp, sim, clock, archive_path) -> Iterator[tuple[KioskApp, DevicePanel]]:
+    config = tour_config()
+    devices = KioskDevices(config.devices, realistic_emulators=False)
+    archive = ArchiveWriter(lambda: DeviceArchive.at(archive_path))
+    kiosk = KioskApp(config, sim.url, clock=clock, archive=archive, devices=devices.fitted)
+    kiosk.window.resize(*SCREEN)
+    kiosk.window.show()
+    kiosk.start()
+    devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
+    assert devices.wait_started(10)
+    panel = DevicePanel(devices, kiosk)
+    panel.show()
+    wait_until(lambda: kiosk.service_level().in_service and kiosk.service_level().cash
+               and kiosk.service_level().slip and kiosk.service_level().card,
+               timeout_s=DEVICE_TIMEOUT_S, what="all three devices online")
+    yield kiosk, panel
+    devices.stop()
+    kiosk.stop()
+    archive.close()
+    close_now(panel, kiosk)
+
+
+def close_now(panel: DevicePanel | None, kiosk: KioskApp) -> None:
+    """Delete the Qt objects here, not whenever Python's collector gets to them
+    (a top-level widget collected in a later test's event loop crashes it)."""
+    kiosk.window.allow_close()
+    kiosk.window.close()
+    for widget in (panel, kiosk.window, kiosk):
+        if widget is not None:
+            widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_all_three_emulated_devices_come_online_and_the_home_screen_offers_the_card(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+
+    assert kiosk.window.home.card.isVisible()
+    assert not kiosk.window.home.unavailable.isVisible()
+    wait_until(lambda: panel._status_labels[ACCEPTOR].text().startswith("online"), timeout_s=2,
+               what="the acceptor to finish initializing")
+    wait_until(lambda: panel.offer.text() == "Kiosk offers: inquiry, cash, slip, card", timeout_s=2,
+               what="the panel to show what the kiosk offers")
+
+
+def test_jam_on_the_panel_puts_up_the_sign_and_archives_the_fault_until_it_is_cleared(kiosk_and_panel, archive_path):
+    kiosk, panel = kiosk_and_panel
+
+    tap(panel.buttons["jam"])
+    wait_until(lambda: kiosk.window.showing_out_of_order, timeout_s=2, what="the out-of-order sign")
+    assert "E-ACC-JAM_IN_ACCEPTOR" in kiosk.window.out_of_order.code.text()
+    assert "OUT OF ORDER (E-ACC-JAM_IN_ACCEPTOR)" in panel.offer.text()
+
+    tap(panel.buttons["jam"])
+    wait_until(lambda: not kiosk.window.showing_out_of_order, timeout_s=3, what="the sign to come down")
+    kiosk.monitor._archive.flush()
+    (fault,) = DeviceArchive.at(archive_path).history(ACCEPTOR)
+    assert fault.reason == "E-ACC-JAM_IN_ACCEPTOR" and fault.cleared_at is not None
+
+
+def test_paper_out_on_the_panel_announces_no_slip_and_paper_back_withdraws_it(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    home = kiosk.window.home
+
+    tap(panel.buttons["paper_out"])
+    wait_until(lambda: home.unavailable.isVisible(), timeout_s=DEVICE_TIMEOUT_S, what="the no-slip notice")
+    assert "凭条" in home.unavailable.text()
+    assert not kiosk.service_level().slip and kiosk.service_level().cash
+
+    tap(panel.buttons["paper_ok"])
+    wait_until(lambda: not home.unavailable.isVisible(), timeout_s=DEVICE_TIMEOUT_S, what="the notice to go")
+
+
+def test_pulling_the_reader_cable_hides_the_card_tile_and_plugging_it_back_shows_it(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    home = kiosk.window.home
+
+    tap(panel.buttons["reader_cable"])
+    wait_until(lambda: not home.card.isVisible(), timeout_s=DEVICE_TIMEOUT_S, what="the card tile to hide")
+    assert kiosk.monitor.statuses[CARD_READER].reason == "READER_UNPLUGGED"
+
+    tap(panel.buttons["reader_cable"])
+    wait_until(lambda: home.card.isVisible(), timeout_s=DEVICE_TIMEOUT_S, what="the card tile to come back")
+
+
+def test_pulling_the_acceptor_cable_leaves_inquiry_only_not_the_sign(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+
+    tap(panel.buttons["acceptor_cable"])
+    wait_until(lambda: not kiosk.service_level().cash, timeout_s=DEVICE_TIMEOUT_S, what="cash to be withdrawn")
+    assert kiosk.service_level().in_service
+    assert kiosk.monitor.statuses[ACCEPTOR].state.value == "offline"
+
+    tap(panel.buttons["acceptor_cable"])
+    wait_until(lambda: kiosk.service_level().cash, timeout_s=DEVICE_TIMEOUT_S, what="the acceptor to reconnect")
+
+
+def test_a_card_inserted_on_the_panel_leads_to_the_account_overview(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+
+    tap(panel.buttons["card_insert"])
+    wait_until(lambda: kiosk.journey.state.step is Step.OVERVIEW, timeout_s=DEVICE_TIMEOUT_S,
+               what="the overview of the card's account")
+    assert kiosk.journey.state.by_card
+    assert kiosk.journey.state.account.account_no == "3201100017"
+
+
+def test_a_note_with_intake_on_is_credited_by_the_driver_and_logged_on_the_panel(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    emulator = panel.devices.emulators.acceptor
+
+    panel.intake.setChecked(True)
+    tap(panel.buttons["note_20"])
+    wait_until(lambda: "NoteCredited(denomination_fen=2000" in panel.log.toPlainText(), timeout_s=3,
+               what="the driver's credit of ¥20")
+    wait_until(lambda: emulator.counters.stacked[20] == 1, timeout_s=2, what="the note in the emulator's cash box")
+
+
+def test_a_terminal_without_printer_and_card_reader_offers_no_slip_and_no_card_tile(qapp, sim, clock):
+    config = replace(tour_config(), devices=DevicesConfig(acceptor="emulator", printer="none", card_reader="none"))
+    devices = KioskDevices(config.devices, realistic_emulators=False)
+    assert devices.fitted == (ACCEPTOR,)
+    kiosk = KioskApp(config, sim.url, clock=clock, devices=devices.fitted)
+    try:
+        kiosk.start()
+        devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
+        wait_until(lambda: kiosk.service_level().in_service and kiosk.service_level().cash,
+                   timeout_s=DEVICE_TIMEOUT_S, what="the acceptor and the backend")
+        level = kiosk.service_level()
+        assert not level.slip and not level.card and not level.card_reader_fitted and level.degraded
+        assert devices.printer is None and PRINTER not in kiosk.monitor.statuses
+    finally:
+        devices.stop()
+        kiosk.stop()
+        close_now(None, kiosk)
