@@ -31,6 +31,12 @@ log = logging.getLogger("kiosk.devices")
 # lose it or could not be accounted for (rule 6 of MISSION.md).
 MONEY_AT_RISK = {"JAM_IN_ACCEPTOR", "JAM_IN_STACKER", "STACKER_OPEN", "CHEATED"}
 
+# Card reader reasons that are about the customer's card, not the reader: the
+# reader still works for the next card, so card services stay (the customer
+# is told about their card by the journey); the archive still records them,
+# as many in a row point at a dirty or failing reader.
+CARD_PROBLEMS = {"CARD_MUTE", "CARD_UNKNOWN", "CARD_PULLED", "CARD_ERROR"}
+
 _SHORT = {ACCEPTOR: "ACC", PRINTER: "PRN", CARD_READER: "CRD"}
 
 
@@ -120,6 +126,6 @@ class DeviceMonitor:
         return DeviceLevel(
             cash=acceptor is not None and acceptor.usable,
             slip=printer is not None and printer.usable,
-            card=reader is not None and reader.usable,
+            card=reader is not None and (reader.usable or reader.reason in CARD_PROBLEMS),
             card_reader_fitted=reader is not None,
         )

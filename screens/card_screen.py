@@ -29,7 +29,9 @@ class CardPicture(QWidget):
         painter.drawRoundedRect(card, 18, 18)
         painter.setBrush(QColor("#f2c14e"))
         painter.drawRoundedRect(QRectF(140, 170, 60, 46), 6, 6)  # the chip, near the slot
-        painter.setPen(QPen(QColor("#e69100"), 10, cap=Qt.PenCapStyle.RoundCap))
+        arrow = QPen(QColor("#e69100"), 10)
+        arrow.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(arrow)
         painter.drawLine(370, 60, 370, 220)
         painter.drawLine(370, 220, 345, 190)
         painter.drawLine(370, 220, 395, 190)

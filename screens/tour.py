@@ -2,7 +2,8 @@
 
 The backend is the real simulator on a loopback port; taps are real mouse
 clicks on the real buttons; faults are switched on in the simulator the way a
-test would.  Only time is ours: the idle prompt appears because the tour moves
+test would; the devices are the emulators behind the real drivers, and their
+faults are played on the emulators.  Only time is ours: the idle prompt appears because the tour moves
 the journey's clock forward instead of waiting a minute.
 """
 
@@ -19,10 +20,17 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
+from kiosk.availability import ServiceLevel
 from kiosk.config import KioskConfig, default_config
+from kiosk.devices import KioskDevices
 from kiosk.journey import Step
 from kiosk.runtime import stylesheet
 from screens.kiosk_app import KioskApp
+
+
+# The longest a device change takes to reach the screen: the printer is polled
+# every 2 s, a silent acceptor is offline after 1 s, a mute card after 2 s.
+DEVICE_CHANGE_S = 6.0
 
 
 class LayoutOverflow(RuntimeError):
@@ -75,18 +83,30 @@ class Tour:
         self._number = 0  # NN: the same state has the same number in every language
         self.sim = BackendSimulator().start()
         self.clock = ManualClock()
-        self.kiosk = KioskApp(tour_config(), self.sim.url, clock=self.clock)
+        config = tour_config()
+        # The devices are the emulators with the real drivers talking to them,
+        # as in `make demo`: each device state below is played on an emulator.
+        self.devices = KioskDevices(config.devices, realistic_emulators=False)
+        self.kiosk = KioskApp(config, self.sim.url, clock=self.clock, devices=self.devices.fitted)
         self.window = self.kiosk.window
         self.window.resize(*size)
         self.window.show()
         self.kiosk.start()
+        self.devices.start(self.kiosk.device_status.emit, self.kiosk.card_event.emit)
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
+        self.expect_services(lambda level: level.cash and level.slip and level.card, "every device online")
 
     def close(self) -> None:
+        self.devices.stop()
         self.kiosk.stop()
         self.window.allow_close()
         self.window.close()
         self.sim.stop()
+
+    def expect_services(self, condition: Callable[[ServiceLevel], bool], what: str) -> None:
+        # The printer is polled every 2 s and the acceptor is offline after 1 s of silence.
+        wait_until(lambda: condition(self.kiosk.service_level()), timeout_s=DEVICE_CHANGE_S, what=what)
+        QTest.qWait(50)  # the render that follows the change
 
     # -- moving around --------------------------------------------------------
     def home(self, lang: str) -> None:
@@ -181,6 +201,8 @@ class Tour:
         self.kiosk.journey.tick()
         self.shoot("idle-prompt", lang)
 
+        self.visit_device_states(lang)
+
         self.home(lang)
         self.sim.inject("drop", path_prefix="/api/v1/terminals")
         self.kiosk.heartbeat()
@@ -189,6 +211,65 @@ class Tour:
         self.sim.clear_faults()
         self.kiosk.heartbeat()
         wait_until(lambda: not self.window.showing_out_of_order, what="the sign to come down")
+
+
+    def visit_device_states(self, lang: str) -> None:
+        """What the customer sees as devices fail and come back, each played on its emulator."""
+        acceptor = self.devices.emulators.acceptor
+        printer = self.devices.emulators.printer
+        reader = self.devices.emulators.card_reader
+
+        self.home(lang)
+        tap(self.window.home.card)
+        self.shoot("card-insert", lang)
+        reader.insert()
+        wait_until(lambda: self.kiosk.journey.state.step is Step.OVERVIEW, what="the overview of the card's account")
+        self.shoot("overview-by-card", lang)
+        reader.remove()
+        self.home(lang)
+        tap(self.window.home.card)
+        reader.mute(True)
+        reader.insert()
+        wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what="the mute card to be given up")
+        self.shoot("card-unreadable", lang)
+        reader.remove()
+        reader.mute(False)
+
+        self.home(lang)
+        printer.set_paper("out")
+        self.expect_services(lambda level: not level.slip, "paper out to be seen")
+        self.shoot("home-no-slip", lang)
+        printer.set_paper("ok")
+        acceptor.unplug()
+        self.expect_services(lambda level: level.slip and not level.cash, "the acceptor to go offline")
+        self.shoot("home-inquiry-only", lang)
+        acceptor.replug()
+        reader.unplug()
+        self.expect_services(lambda level: level.cash and not level.card, "the card reader to go")
+        self.shoot("home-no-card-reader", lang)
+        reader.plug()
+        self.expect_services(lambda level: level.cash and level.slip and level.card, "every device back")
+
+        acceptor.jam()
+        self.expect_services(lambda level: not level.in_service, "the sign for a jammed note")
+        self.shoot("out-of-order-note-jam", lang)
+        acceptor.clear_jam()
+        self.expect_services(lambda level: level.in_service and level.cash, "the jam cleared")
+        acceptor.stacker_open(True)
+        self.expect_services(lambda level: not level.in_service, "the sign for a removed cash box")
+        self.shoot("out-of-order-cash-box-removed", lang)
+        acceptor.stacker_open(False)
+        self.expect_services(lambda level: level.in_service and level.cash, "the cash box back")
+
+        acceptor.unplug()
+        printer.disconnect()
+        reader.unplug()
+        self.expect_services(lambda level: not level.in_service, "the sign with no device working")
+        self.shoot("out-of-order-no-device", lang)
+        acceptor.replug()
+        printer.reconnect()
+        reader.plug()
+        self.expect_services(lambda level: level.cash and level.slip and level.card, "every device back")
 
 
 def run_tour(out: Path, languages: tuple[str, ...], size: tuple[int, int]) -> list[Path]:

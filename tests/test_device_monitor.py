@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.status import (ACCEPTOR, CARD_READER, PRINTER, AcceptorDetail, DeviceState, DeviceStatus,
+from drivers.status import (ACCEPTOR, CARD_READER, DEVICES, PRINTER, AcceptorDetail, DeviceState, DeviceStatus,
                             Paper, PrinterDetail, Stacker)
 from kiosk.device_monitor import DeviceMonitor
 from offline_store.device_archive import DeviceArchive, open_database
@@ -122,3 +122,12 @@ def test_a_terminal_with_no_devices_fitted_offers_inquiry_only_without_the_sign(
 def test_card_services_need_a_card_reader_driver(archive):
     level = DeviceMonitor(archive, devices=(ACCEPTOR, PRINTER)).level()
     assert not level.card and not level.card_reader_fitted
+
+
+@pytest.mark.parametrize("reason", ["CARD_MUTE", "CARD_UNKNOWN", "CARD_PULLED"])
+def test_a_bad_card_is_archived_but_keeps_card_services_for_the_next_customer(archive, reason):
+    monitor = DeviceMonitor(archive, DEVICES)
+    monitor.update(DeviceStatus(CARD_READER, DeviceState.HARDWARE_ERROR, reason, "the card did not answer"))
+
+    assert monitor.level().card
+    assert archive.open_faults(CARD_READER)[0].reason == f"E-CRD-{reason}"

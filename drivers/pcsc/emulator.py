@@ -19,25 +19,24 @@ import time
 from drivers.pcsc import pcsc_api as api
 from drivers.pcsc.applet import DEMO_CARD, CardImage, PrepaidCardApplet
 from drivers.pcsc.card_app import CardInfo
+from drivers.pcsc.card_faults import ScriptedCardFaults
 from drivers.pcsc.pcsc_api import PcscError, ReaderState
 
 EMULATED_READER_NAME = "Kiosk Emulated Reader 00 00"
 
 
-class EmulatedReader:
+class EmulatedReader(ScriptedCardFaults):
     """One emulated reader and the card in it; every method is thread safe."""
 
     def __init__(self, name: str = EMULATED_READER_NAME) -> None:
         self.name = name
         self._cond = threading.Condition()
         self._applet: PrepaidCardApplet | None = None
-        self._muted = False
-        self._pull_countdown = 0
+        self._init_card_faults()
         self._plugged = True
         self._service_up = True
         self._service_epoch = 0  # contexts made before a service restart are dead
         self._events = 0
-        self.apdus_seen = 0
 
     # ------------------------------------------------------------- scripting
     def insert(self, card: CardInfo | CardImage = DEMO_CARD) -> PrepaidCardApplet:
@@ -52,16 +51,6 @@ class EmulatedReader:
             if self._applet is not None:
                 self._applet = None
                 self._changed()
-
-    def mute(self, on: bool = True) -> None:
-        with self._cond:
-            self._muted = on
-            self._cond.notify_all()
-
-    def pull_on_apdu(self, nth: int = 1) -> None:
-        """The card leaves the reader when the ``nth`` APDU from now arrives."""
-        with self._cond:
-            self._pull_countdown = nth
 
     def unplug(self) -> None:
         """Pull the reader's cable: it disappears from the reader list."""
@@ -189,14 +178,10 @@ class _Card:
         reader = self._reader
         with reader._cond:
             self._check()
-            reader.apdus_seen += 1
-            if reader._pull_countdown:
-                reader._pull_countdown -= 1
-                if reader._pull_countdown == 0:
-                    reader._applet = None
-                    reader._changed()
-                    raise PcscError(api.SCARD_E_NOT_TRANSACTED, "SCardTransmit")
-            # A mute card holds the reader as a real one does: no answer, no timeout.
+            if reader._count_apdu_and_check_pull():
+                reader._applet = None
+                reader._changed()
+                raise PcscError(api.SCARD_E_NOT_TRANSACTED, "SCardTransmit")
             while reader._muted:
                 reader._cond.wait()
                 self._check()

@@ -35,6 +35,7 @@ import threading
 from drivers.pcsc import card_app
 from drivers.pcsc.applet import DEMO_CARD, CardImage, PrepaidCardApplet
 from drivers.pcsc.card_app import CardInfo
+from drivers.pcsc.card_faults import ScriptedCardFaults
 
 log = logging.getLogger("kiosk.devices.virtual_card")
 
@@ -47,7 +48,7 @@ class _Gone(Exception):
     """The connection ended: vpcd closed it, or we took the card out."""
 
 
-class VirtualCard:
+class VirtualCard(ScriptedCardFaults):
     """One virtual card that can be inserted in and removed from vpcd's reader."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = VPCD_PORT, *, retry_interval_s: float = 0.1) -> None:
@@ -56,13 +57,11 @@ class VirtualCard:
         self.retry_interval_s = retry_interval_s
         self._cond = threading.Condition()
         self._applet: PrepaidCardApplet | None = None
-        self._muted = False
-        self._pull_countdown = 0
+        self._init_card_faults()
         self._sock: socket.socket | None = None
         self._connected = False
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.apdus_seen = 0
 
     # ------------------------------------------------------------- scripting
     def start(self) -> "VirtualCard":
@@ -100,17 +99,6 @@ class VirtualCard:
             self._applet = None
             self._drop_connection()
             self._cond.notify_all()
-
-    def mute(self, on: bool = True) -> None:
-        """Stop (or resume) answering APDUs; a held APDU is answered on resume."""
-        with self._cond:
-            self._muted = on
-            self._cond.notify_all()
-
-    def pull_on_apdu(self, nth: int = 1) -> None:
-        """Take the card out when the ``nth`` APDU from now arrives, unanswered."""
-        with self._cond:
-            self._pull_countdown = nth
 
     @property
     def inserted(self) -> bool:
@@ -217,13 +205,10 @@ class VirtualCard:
     def _answer_allowed(self, applet: PrepaidCardApplet) -> bool:
         """Count the APDU; pull the card or hold it while muted; False if gone."""
         with self._cond:
-            self.apdus_seen += 1
-            if self._pull_countdown:
-                self._pull_countdown -= 1
-                if self._pull_countdown == 0:
-                    if self._applet is applet:
-                        self._applet = None
-                    return False
+            if self._count_apdu_and_check_pull():
+                if self._applet is applet:
+                    self._applet = None
+                return False
             self._cond.wait_for(lambda: not self._muted or self._stopping or self._applet is not applet)
             return not self._stopping and self._applet is applet
 
