@@ -130,8 +130,29 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class PaymentConfig:
+    accepted_notes: tuple[int, ...]  # yuan
+    max_payment_yuan: int  # the most one payment may take in; notes beyond it are returned
+    max_prepay_yuan: int  # the most a customer may pay with nothing owed (预存)
+    cash_in_prompt_after_s: float
+    cash_in_timeout_s: float
+
+    @property
+    def accepted_fen(self) -> frozenset[int]:
+        return frozenset(yuan * 100 for yuan in self.accepted_notes)
+
+    def cap_fen(self, amount_due_fen: int) -> int:
+        """The most this payment may take in: the bill plus the prepay allowance, within the maximum."""
+        return min(self.max_payment_yuan * 100, max(0, amount_due_fen) + self.max_prepay_yuan * 100)
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     data_dir: str
+    key_file: str
+    retention_days: int
+    backup_dir: str
+    backup_interval_h: float
 
     def path(self, name: str) -> str:
         return os.path.join(self.data_dir, name)
@@ -171,6 +192,7 @@ class KioskConfig:
     backend: BackendConfig
     devices: DevicesConfig
     ui: UiConfig
+    payment: PaymentConfig
     storage: StorageConfig
     logging: LoggingConfig
     utilities: tuple[UtilityConfig, ...]
@@ -204,6 +226,7 @@ class Kind(Enum):
     STRING = "a string"
     BOOLEAN = "true or false"
     STRINGS = "a list of strings"  # always non-empty and without repeats
+    INTEGERS = "a list of whole numbers"  # the same rules as STRINGS
 
 
 @dataclass(frozen=True)
@@ -215,7 +238,7 @@ class Field:
     default: Any = None  # None for [[utilities]] keys: their defaults depend on the utility's id
     range: tuple[float, float] | None = None
     unit: str = ""  # what the range counts, for the message ("seconds")
-    choices: tuple[str, ...] = ()  # for STRINGS: what each item may be
+    choices: tuple = ()  # for STRINGS and INTEGERS: what each item may be
     check: Callable[[Any], str | None] | None = None  # a well-typed value's problem, or None
     may_be_empty: bool = False
     required: bool = False
@@ -331,6 +354,7 @@ def _card_reader(value: str) -> str | None:
 LANGUAGES = ("zh", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 UTILITY_IDS = ("electricity", "water", "gas")
+CNY_NOTES_YUAN = (1, 5, 10, 20, 50, 100)
 
 SECTIONS: Mapping[str, tuple[Field, ...]] = {
     "terminal": (
@@ -369,8 +393,19 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("fullscreen", Kind.BOOLEAN, True),
         Field("hide_cursor", Kind.BOOLEAN, True),
     ),
+    "payment": (
+        Field("accepted_notes", Kind.INTEGERS, CNY_NOTES_YUAN, choices=CNY_NOTES_YUAN),
+        Field("max_payment_yuan", Kind.INTEGER, 2000, range=(1, 50_000), unit="yuan"),
+        Field("max_prepay_yuan", Kind.INTEGER, 500, range=(0, 50_000), unit="yuan"),
+        Field("cash_in_prompt_after_s", Kind.NUMBER, 60, range=(15, 600), unit="seconds"),
+        Field("cash_in_timeout_s", Kind.NUMBER, 120, range=(30, 900), unit="seconds"),
+    ),
     "storage": (
         Field("data_dir", Kind.STRING, "var/data"),
+        Field("key_file", Kind.STRING, "var/data/journal.key"),
+        Field("retention_days", Kind.INTEGER, 90, range=(1, 3650), unit="days"),
+        Field("backup_dir", Kind.STRING, "var/backup"),
+        Field("backup_interval_h", Kind.NUMBER, 24, range=(1, 720), unit="hours"),
     ),
     "logging": (
         Field("dir", Kind.STRING, "var/log"),
@@ -434,6 +469,14 @@ def _type_problem(field: Field, value: Any, example: Any) -> str | None:
             fix = f"write it without quotes: {name} = {value.strip().lower()}"
         else:
             fix = f"write {name} = true or {name} = false"
+    elif field.kind is Kind.INTEGERS:
+        if isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+            return None
+        if isinstance(value, list):
+            items = [int(i) if isinstance(i, str) and i.strip().isdigit() else i for i in value]
+            fix = f"write the numbers without quotes: {name} = {_show(items)}"
+        else:
+            fix = f"write a list in brackets, e.g. {name} = {_show(example)}"
     else:  # Kind.STRINGS
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return None
@@ -461,7 +504,7 @@ def _unquote(name: str, value: Any, convert: Callable[[str], Any]) -> str | None
 
 def _value_problem(field: Field, value: Any, example: Any) -> str | None:
     """Why a well-typed ``value`` is not allowed for ``field``; None if it is."""
-    if field.kind is Kind.STRINGS:
+    if field.kind in (Kind.STRINGS, Kind.INTEGERS):
         return _list_problem(field, value)
     if isinstance(value, str) and not value.strip() and not field.may_be_empty:
         return f"{_show(value)} is empty — write a value, e.g. {field.name} = {_show(example)}"
@@ -700,7 +743,8 @@ def _converted(fields: tuple[Field, ...], values: Mapping[str, Any]) -> dict[str
     """Values in the types the dataclasses promise: floats for numbers, tuples for lists."""
     kinds = {f.name: f.kind for f in fields}
     return {
-        name: float(value) if kinds[name] is Kind.NUMBER else tuple(value) if kinds[name] is Kind.STRINGS else value
+        name: float(value) if kinds[name] is Kind.NUMBER
+        else tuple(value) if kinds[name] in (Kind.STRINGS, Kind.INTEGERS) else value
         for name, value in values.items()
     }
 
@@ -720,6 +764,7 @@ def _build(source: str, values: Mapping[str, Any]) -> KioskConfig:
         backend=BackendConfig(**section["backend"]),
         devices=DevicesConfig(**section["devices"]),
         ui=UiConfig(**section["ui"]),
+        payment=PaymentConfig(**section["payment"]),
         storage=StorageConfig(**section["storage"]),
         logging=LoggingConfig(**section["logging"]),
         utilities=tuple(UtilityConfig(**_converted(UTILITY_FIELDS, u)) for u in values["utilities"]),

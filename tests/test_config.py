@@ -432,3 +432,27 @@ def test_missing_file_says_how_to_use_the_defaults(tmp_path, monkeypatch):
         "config.toml: cannot read: No such file or directory — "
         "pass an existing file or omit --config to use the embedded defaults"
     )
+
+
+# --------------------------------------------------------------------------- [payment]
+
+
+def test_accepted_notes_are_yuan_notes_the_acceptor_knows(problems_of):
+    assert problems_of('[payment]\naccepted_notes = [10, 20, 30]\n') == [
+        "payment.accepted_notes: 30 is not allowed — choose from 1, 5, 10, 20, 50, 100"
+    ]
+
+
+def test_accepted_notes_written_in_quotes_are_explained(problems_of):
+    (line,) = problems_of('[payment]\naccepted_notes = ["50", "100"]\n')
+
+    assert line.endswith("write the numbers without quotes: accepted_notes = [50, 100]")
+
+
+def test_the_cap_is_the_bill_plus_the_prepay_allowance_within_the_maximum(write_config):
+    payment = load_config(write_config('[payment]\nmax_payment_yuan = 1000\nmax_prepay_yuan = 200\n')).payment
+
+    assert payment.cap_fen(12_850) == 32_850  # owes ¥128.50: up to ¥328.50
+    assert payment.cap_fen(0) == 20_000  # nothing owed: prepay only
+    assert payment.cap_fen(95_000) == 100_000  # never past the maximum
+    assert payment.accepted_fen == frozenset({100, 500, 1000, 2000, 5000, 10000})
