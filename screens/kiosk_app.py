@@ -174,7 +174,11 @@ class KioskApp(QObject):
 
     # -- devices -----------------------------------------------------------------
     def _on_device_status(self, status: DeviceStatus) -> None:
-        if self.monitor.update(status):
+        # Most news changes nothing a customer sees (the acceptor busy with a
+        # note, a card present); re-rendering the overview for it costs ~10 ms
+        # of the GUI thread (bench/gui_stall.py), so only a new service level does.
+        before = self.service_level()
+        if self.monitor.update(status) and self.service_level() != before:
             self.render()
 
     def _on_card_event(self, event) -> None:
@@ -247,6 +251,7 @@ class KioskApp(QObject):
 
     def _heartbeat_done(self, exc: BaseException | None) -> None:
         self._heartbeat_running = False
+        level_before = self.service_level()
         was_in_service = self.availability.level().in_service
         if exc is None:
             self.availability.record_success()
@@ -261,7 +266,8 @@ class KioskApp(QObject):
         healthy = exc is None
         interval_ms = int(self.config.backend.heartbeat_interval_s * 1000) if healthy else _RETRY_HEARTBEAT_MS
         self._heartbeat_timer.start(interval_ms)
-        self.render()
+        if self.service_level() != level_before:
+            self.render()
 
     def _tick(self) -> None:
         self.journey.tick()
