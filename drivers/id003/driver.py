@@ -214,6 +214,12 @@ class AcceptorDriver:
         with self._lock:
             self._listeners.append(listener)
 
+    def unsubscribe(self, listener: EventListener) -> None:
+        """Stop calling ``listener`` (a payment that is over); unknown listeners are ignored."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
     def subscribe_status(self, listener: Callable[[DeviceStatus], None]) -> None:
         self.publisher.subscribe(listener)
 
@@ -243,6 +249,16 @@ class AcceptorDriver:
         with self._lock:
             self._want_enabled = False
         self._wake.set()
+
+    @property
+    def settled(self) -> bool:
+        """Inhibited and no note anywhere in the acceptor: nothing more can be credited.
+
+        The payment layer commits a payment only once this holds, so a note
+        that was already past escrow when intake stopped is still in it."""
+        with self._lock:
+            wanted = self._want_enabled
+        return not wanted and self._note is None and self._last_status is Status.DISABLED
 
     @property
     def version(self) -> str | None:

@@ -160,6 +160,16 @@ def test_inhibit_stops_intake_and_enable_resumes_it(ready):
     assert credited_fen(recorder) == [500]
 
 
+def test_a_note_past_escrow_when_intake_stops_is_credited_before_the_driver_is_settled(ready):
+    emulated, driver, recorder = ready
+    emulated.insert_note(50)
+    recorder.wait_events(NoteEscrowed)
+    driver.inhibit()
+    assert not driver.settled
+    recorder.wait(lambda: driver.settled, what="inhibited with no note inside")
+    assert credited_fen(recorder) == [5000]
+
+
 # ---------------------------------------------------------------- faults
 
 
