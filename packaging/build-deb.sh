@@ -12,7 +12,8 @@
 # here, at build time; installing the .deb needs no network.
 #
 # Needs: root is not required; Debian's python3.11 and python3-venv, dpkg-deb,
-# and network to PyPI (pip's own cache makes later builds fast).
+# gcc, python3.11-dev and libpcsclite-dev (pyscard compiles from source), and
+# network to PyPI (pip's own cache makes later builds fast).
 set -euo pipefail
 umask 022
 
@@ -40,6 +41,12 @@ started=$SECONDS
 [ -x "$PYTHON" ] || { echo "build-deb: $PYTHON is missing: apt-get install python3.11 python3-venv" >&2; exit 1; }
 "$PYTHON" -c 'import ensurepip' 2>/dev/null \
     || { echo "build-deb: Debian's venv support is missing: apt-get install python3-venv" >&2; exit 1; }
+# pyscard has no Linux wheel: pip compiles it against Python 3.11's and
+# pcsc-lite's headers (make deb installs them; this says so if they are not).
+for need in /usr/include/python3.11/Python.h:python3.11-dev /usr/include/PCSC/winscard.h:libpcsclite-dev; do
+    [ -e "${need%%:*}" ] || { echo "build-deb: ${need%%:*} is missing (pyscard builds from source): apt-get install ${need#*:}" >&2; exit 1; }
+done
+command -v gcc >/dev/null || { echo "build-deb: gcc is missing (pyscard builds from source): apt-get install gcc" >&2; exit 1; }
 
 mkdir -p "$STAGE" "$WHEELS" "$DIST" "$WORK/src"
 
@@ -56,6 +63,9 @@ step "virtual environment at $PREFIX (staged), Python $("$PYTHON" -c 'import pla
 # From the wheelhouse only: proof that every dependency is in it.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-cache-dir \
     --find-links "$WHEELS" --no-compile "utility-kiosk==$VERSION"
+# The card reader driver's compiled module must be inside, built for this Python.
+"$VENV/bin/python" -c 'import smartcard.scard' \
+    || { echo "build-deb: pyscard's compiled module (smartcard.scard) is not usable in the venv" >&2; exit 1; }
 mkdir -p "$STAGE/usr/share/doc/utility-kiosk"
 "$VENV/bin/python" -m pip list --format=freeze --exclude pip --exclude setuptools \
     > "$STAGE/usr/share/doc/utility-kiosk/python-packages.txt"

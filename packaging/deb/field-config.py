@@ -30,6 +30,10 @@ FIELD_VALUES = (
     ('printer = "emulator"', 'printer = "/dev/kiosk-printer"'),
     ('card_reader = "emulator"', 'card_reader = "pcsc"'),
     ('dir = "var/log"', 'dir = "/var/log/utility-kiosk"'),
+    # The unit's StateDirectory (0700, the kiosk user's): journal, archive, key.
+    ('data_dir = "var/data"', 'data_dir = "/var/lib/utility-kiosk"'),
+    ('key_file = "var/data/journal.key"', 'key_file = "/var/lib/utility-kiosk/journal.key"'),
+    ('backup_dir = "var/backup"', 'backup_dir = "/var/lib/utility-kiosk/backup"'),
 )
 
 

@@ -26,18 +26,26 @@ def needs_root() -> None:
         pytest.skip("building and installing the .deb needs root (debootstrap, mount, chroot)")
     for tool in ("unshare", "dpkg-deb", "make"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing on this machine")
+            # As root these tests must run: a missing tool fails them, never skips them.
+            pytest.fail(f"{tool} is missing on this machine: the .deb tests need it (make test installs it)")
 
 
 @pytest.fixture(scope="session")
-def deb() -> Path:
-    """dist/utility-kiosk_<version>_amd64.deb, built now by `make deb`."""
+def deb(tmp_path_factory) -> Path:
+    """utility-kiosk_<version>_amd64.deb, built now by `make deb`.
+
+    Into this run's own folder (DIST=, see build-deb.sh), not dist/: another
+    run or a developer's `make deb` may replace dist/'s file while this one
+    is testing it.
+    """
     needs_root()
+    dist = tmp_path_factory.mktemp("dist")
     result = run_host(["make", "-C", str(REPO), "--no-print-directory", "deb"], "make deb",
-                      timeout_s=DEB_BUILD_TIMEOUT_S)
-    built = sorted((REPO / "dist").glob("utility-kiosk_*_amd64.deb"), key=lambda p: p.stat().st_mtime)
-    assert built, f"make deb succeeded but left no dist/utility-kiosk_*_amd64.deb\n{result.stdout[-3000:]}"
-    return built[-1]
+                      timeout_s=DEB_BUILD_TIMEOUT_S, env={**os.environ, "DIST": str(dist)})
+    built = sorted(dist.glob("utility-kiosk_*_amd64.deb"))
+    assert len(built) == 1, f"make deb did not leave one utility-kiosk_*_amd64.deb in {dist}: {built}\n" \
+                            f"{result.stdout[-3000:]}"
+    return built[0]
 
 
 @pytest.fixture(scope="session")

@@ -147,6 +147,7 @@ def deps_layer(cache: Path, base: Path, depends: str) -> Path:
     key = hashlib.sha256(f"{SUITE} {MIRROR} {depends}".encode()).hexdigest()[:12]
     done = cache / f"deps-{key}"
     if (done / "upper" / ".complete").exists():
+        os.utime(done)  # in use: the sweep below goes by the time of last use
         return done / "upper"
     partial = cache / f"deps-{key}.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -157,7 +158,8 @@ def deps_layer(cache: Path, base: Path, depends: str) -> Path:
     root.run("apt-get update -qq", "apt-get update in the Debian root", timeout_s=900, binds=binds)
     root.run(["apt-get", "satisfy", "-y", "-qq", "--no-install-recommends", "-o", "Dpkg::Use-Pty=0", depends],
              "installing the package's Depends: with apt-get satisfy", timeout_s=1800, binds=binds)
-    # Layers of older Depends: lines go, once no run can still be using them.
+    # Layers of older Depends: lines go, once no run can still be using them
+    # (each use refreshes a layer's mtime, under the lock in fresh_root).
     for stale in cache.glob("deps-*"):
         if stale != partial and time.time() - stale.stat().st_mtime > STALE_LAYER_S:
             shutil.rmtree(stale, ignore_errors=True)
@@ -173,6 +175,9 @@ def fresh_root(cache: Path, depends: str, scratch: Path) -> DebianRoot:
     cache = cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
     # Two test runs in one work tree take turns at building the shared layers.
+    # Without this lock both built deps-<key>.partial at once, each deleting
+    # the other's files: "dpkg: error: failed to remove my own update file
+    # /var/lib/dpkg/updates/0000" inside apt-get satisfy (reproduced).
     with open(cache / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         base = base_layer(cache)

@@ -38,6 +38,19 @@ def test_package_ships_the_venv_at_its_final_path_without_bytecode(deb):
     assert script.splitlines()[0] == "#!/opt/utility-kiosk/bin/python"
 
 
+def test_package_bundles_pyscard_compiled_for_debians_python_3_11(deb, installed_root):
+    """pyscard has no Linux wheel: make deb compiles it, and the card reader driver needs it."""
+    paths = subprocess.run(["dpkg-deb", "--contents", str(deb)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "/site-packages/smartcard/scard/_scard.cpython-311-x86_64-linux-gnu.so" in paths
+    root, _ = installed_root
+    probe = root.run(["/opt/utility-kiosk/bin/python", "-c",
+                      "import importlib.metadata as m, smartcard.scard; print(m.version('pyscard'))"],
+                     "importing pyscard in the installed venv", offline=True)
+    listed = root.read("/usr/share/doc/utility-kiosk/python-packages.txt").splitlines()
+    assert f"pyscard=={probe.stdout.strip()}" in listed, listed
+
+
 def test_package_installs_offline_into_a_fresh_debian_12_and_its_config_passes_check_config(installed_root):
     root, output = installed_root
     assert "Setting up utility-kiosk" in output
@@ -101,6 +114,32 @@ def test_installed_kiosk_reaches_its_home_screen_inside_cage(installed_root):
              "QT_QPA_PLATFORM": "wayland"},
     )
     assert run.returncode == 0 and "kiosk ready" in run.stdout, run.stdout[-4000:]
+
+
+def test_service_stop_ends_the_kiosk_and_cage_exits_cleanly(installed_root):
+    """The unit's ExecStop= (kiosk-stop), as systemd runs it, with cage as the main process.
+
+    cage 0.1.4 itself aborts on SIGTERM (exit 134, wl_display_terminate
+    assertion), which systemd's default stop would send it: kiosk-stop
+    signals only the kiosk, and cage then ends by itself with 0.
+    """
+    root, _ = installed_root
+    as_kiosk = "setpriv --reuid=kiosk --regid=kiosk --init-groups"
+    run = root.run(
+        "install -d -m 0700 -o kiosk -g kiosk /run/utility-kiosk && cd /var/lib/utility-kiosk && "
+        f"{as_kiosk} /usr/lib/utility-kiosk/kiosk-compositor > /tmp/service.log 2>&1 & cage=$!; "
+        "for i in $(seq 600); do grep -q 'home screen up' /tmp/service.log && break; sleep 0.1; done; "
+        "test -s /run/utility-kiosk/kiosk.pid || echo 'no kiosk.pid'; "
+        f"MAINPID=$cage {as_kiosk} /usr/lib/utility-kiosk/kiosk-stop; echo \"kiosk-stop exit $?\"; "
+        "wait $cage; echo \"cage exit $?\"; cat /tmp/service.log",
+        "starting the service's processes and stopping them with kiosk-stop", timeout_s=120, check=False,
+        env={"WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
+             "RUNTIME_DIRECTORY": "/run/utility-kiosk", "XDG_RUNTIME_DIR": "/run/utility-kiosk",
+             "XDG_CACHE_HOME": "/var/cache/utility-kiosk", "KIOSK_CONFIG": "/etc/utility-kiosk/config.toml"},
+    )
+    out = run.stdout
+    assert "home screen up" in out and "no kiosk.pid" not in out, out[-4000:]
+    assert "kiosk-stop exit 0\ncage exit 0\n" in out, out[-4000:]
 
 
 def test_upgrade_keeps_config_and_data_remove_keeps_data_and_purge_says_what_it_deletes(
