@@ -1,7 +1,9 @@
-"""The customer journey for an account inquiry, as plain Python (no Qt).
+"""The customer journey, as plain Python (no Qt).
 
-home → utility → account number → lookup → account overview (or an explained
-failure) → back/home.  Screens only render :class:`JourneyState` and forward
+home → utility → account number (or card) → lookup → account overview (or an
+explained failure) → back/home; from the overview, a cash payment: notice (no
+change given, what happens to the excess, whether a slip can be printed) →
+cash-in → paying (commit, post, print) → the result.  Screens only render :class:`JourneyState` and forward
 taps; every decision (what is valid, which step comes next, when an idle
 customer is prompted and then forgotten) is made here, so tests drive the whole
 journey without a window.
@@ -33,11 +35,19 @@ class Step(Enum):
     LOOKUP = "lookup"
     OVERVIEW = "overview"
     FAILED = "failed"
+    PAY_NOTICE = "pay_notice"
+    CASH_IN = "cash_in"
+    PAYING = "paying"
+    PAID = "paid"
+
+
+# Steps where money may be in the acceptor: no going back, no idle wipe.
+MONEY_STEPS = (Step.CASH_IN, Step.PAYING)
 
 
 # The step bar shows the customer where they are; LOOKUP and FAILED sit on the
 # bar position of the step they belong to.
-STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW)
+STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW, Step.CASH_IN)
 _BAR_POSITION = {
     Step.UTILITY: 0,
     Step.ACCOUNT: 1,
@@ -45,6 +55,10 @@ _BAR_POSITION = {
     Step.LOOKUP: 1,
     Step.FAILED: 1,
     Step.OVERVIEW: 2,
+    Step.PAY_NOTICE: 3,
+    Step.CASH_IN: 3,
+    Step.PAYING: 3,
+    Step.PAID: 3,
 }
 
 # What a customer should do after each kind of failure (i18n keys).
@@ -85,6 +99,45 @@ class IdlePrompt:
 
 
 @dataclass(frozen=True)
+class PaymentView:
+    """What the payment screens show; amounts in fen."""
+
+    amount_due_fen: int
+    cap_fen: int
+    slip_available: bool
+    accepted_yuan: tuple[int, ...]
+    transaction_no: str = ""  # known once the journal has opened the payment
+    paid_fen: int = 0
+    notes_fen: tuple[int, ...] = ()
+    returned_reason: str = ""  # i18n key: why the last note came back
+    note_in_escrow: bool = False
+    # The result: "posted", "pending" (received, to be posted), "referred"
+    # (go to the counter), "cancelled" (nothing paid in).
+    outcome: str = ""
+    receipt_no: str = ""
+    problem_key: str = ""  # i18n key: what went wrong, for a referral
+    slip_printed: bool = False
+
+    @property
+    def credited_to_balance_fen(self) -> int:
+        return max(0, self.paid_fen - self.amount_due_fen)
+
+    @property
+    def still_due_fen(self) -> int:
+        return max(0, self.amount_due_fen - self.paid_fen)
+
+
+@dataclass(frozen=True)
+class CashInRequest:
+    """The effect :meth:`Journey.begin_cash_in` asks its owner to carry out."""
+
+    utility_id: str
+    account: Account
+    amount_due_fen: int
+    cap_fen: int
+
+
+@dataclass(frozen=True)
 class JourneyState:
     step: Step = Step.HOME
     utility_id: str | None = None
@@ -94,6 +147,7 @@ class JourneyState:
     failure: LookupFailure | None = None
     idle_prompt: IdlePrompt | None = None
     by_card: bool = False
+    payment: PaymentView | None = None
 
     @property
     def step_bar_position(self) -> int | None:
@@ -116,12 +170,17 @@ class Journey:
         idle_prompt_after_s: float,
         idle_countdown_s: float,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        cash_in_prompt_after_s: float = 60.0,
+        cash_in_timeout_s: float = 120.0,
     ) -> None:
         if not rules:
             raise ValueError("a journey needs at least one utility")
         self._rules = dict(rules)
         self._prompt_after_s = idle_prompt_after_s
         self._countdown_s = idle_countdown_s
+        self._cash_in_prompt_s = cash_in_prompt_after_s
+        self._cash_in_timeout_s = cash_in_timeout_s
         self._clock = clock
         self._state = JourneyState()
         self._last_touch = clock()
@@ -276,14 +335,79 @@ class Journey:
             self._set(JourneyState(step=Step.UTILITY))
         elif state.step is Step.LOOKUP:
             self.cancel_lookup()
+        elif state.step is Step.PAY_NOTICE:
+            self._set(replace(state, step=Step.OVERVIEW, payment=None))
+        elif state.step in MONEY_STEPS or state.step is Step.PAID:
+            return  # money in play: only "Done"/"Cancel" on the cash-in screen end it
         elif state.by_card and state.step in (Step.FAILED, Step.OVERVIEW):
             self._set(JourneyState(step=Step.CARD, by_card=True))
         elif state.step in (Step.FAILED, Step.OVERVIEW):
             # Back to the keypad with the number still there to correct it.
             self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits))
 
+    # -- paying in cash ------------------------------------------------------
+    def start_payment(self, cap_fen: int, slip_available: bool, accepted_yuan: tuple[int, ...]) -> None:
+        """Overview → the notice shown before any money goes in."""
+        self.touch()
+        state = self._state
+        if state.step is not Step.OVERVIEW or state.account is None or state.account.closed:
+            return
+        due = max(0, state.account.arrears_fen)
+        self._set(replace(state, step=Step.PAY_NOTICE,
+                          payment=PaymentView(due, cap_fen, slip_available, tuple(accepted_yuan))))
+
+    def begin_cash_in(self) -> CashInRequest | None:
+        """The customer read the notice and goes on: open the payment, enable the acceptor."""
+        self.touch()
+        state = self._state
+        if state.step is not Step.PAY_NOTICE or state.payment is None:
+            return None
+        self._set(replace(state, step=Step.CASH_IN))
+        return CashInRequest(state.utility_id or state.account.utility, state.account,
+                             state.payment.amount_due_fen, state.payment.cap_fen)
+
+    def cash_in_progress(self, transaction_no: str, paid_fen: int, notes_fen: tuple[int, ...],
+                         returned_reason: str, note_in_escrow: bool) -> None:
+        """News from the cash-in (a note stacked or returned): the customer is active."""
+        if self._state.step is not Step.CASH_IN or self._state.payment is None:
+            return
+        self.touch()
+        state = self._state
+        self._set(replace(state, payment=replace(
+            state.payment, transaction_no=transaction_no, paid_fen=paid_fen, notes_fen=tuple(notes_fen),
+            returned_reason=returned_reason, note_in_escrow=note_in_escrow)))
+
+    def finish_cash_in(self) -> bool:
+        """"Done" (or "Cancel", or the cash-in timed out): True if the owner should finish it now.
+
+        Money already stacked is never cancelled: it is paid in either way."""
+        state = self._state
+        if state.step is not Step.CASH_IN:
+            return False
+        self._prompt_deadline = None
+        self._set(replace(state, step=Step.PAYING, idle_prompt=None))
+        return True
+
+    def payment_finished(self, outcome: str, *, receipt_no: str = "", problem_key: str = "",
+                         slip_printed: bool = False, paid_fen: int | None = None) -> None:
+        state = self._state
+        if state.step not in (Step.PAYING, Step.CASH_IN) or state.payment is None:
+            return
+        self.touch()
+        payment = replace(state.payment, outcome=outcome, receipt_no=receipt_no, problem_key=problem_key,
+                          slip_printed=slip_printed, note_in_escrow=False,
+                          paid_fen=state.payment.paid_fen if paid_fen is None else paid_fen)
+        if outcome == "cancelled":  # nothing went in: back to the account
+            self._set(replace(state, step=Step.OVERVIEW, payment=None))
+        else:
+            self._set(replace(state, step=Step.PAID, payment=payment))
+
     def go_home(self) -> None:
-        """Forget the customer: number, account, failure — everything."""
+        """Forget the customer: number, account, failure — everything.
+
+        Not while money is in play (cash-in, paying): that ends with its result."""
+        if self._state.step in MONEY_STEPS:
+            return
         self._pending_ticket = None
         self._prompt_deadline = None
         self._last_touch = self._clock()
@@ -316,30 +440,49 @@ class Journey:
     def touch(self) -> None:
         """Any tap: the customer is still here."""
         self._last_touch = self._clock()
-        if self._prompt_deadline is not None:
+        if self._prompt_deadline is not None or self._state.idle_prompt is not None:
             self._prompt_deadline = None
             self._set(replace(self._state, idle_prompt=None))
 
-    def tick(self) -> None:
-        """Advance the idle prompt and wipe the session when it runs out."""
+    def tick(self) -> bool:
+        """Advance the idle prompt and wipe the session when it runs out.
+
+        During cash-in an idle customer is asked too, but nothing is wiped:
+        when the cash-in times out it is finished (what was stacked is paid
+        in) and True is returned — the owner then finishes it, as for "Done".
+        """
         state = self._state
         if state.step is Step.HOME:
-            return
+            return False
         now = self._clock()
+        if state.step in MONEY_STEPS:
+            return self._tick_cash_in(state, now)
         if self._prompt_deadline is None:
             if state.step is Step.LOOKUP:
                 # Waiting on us is not the customer being idle.
                 self._last_touch = now
-                return
+                return False
             if now - self._last_touch >= self._prompt_after_s:
                 self._prompt_deadline = now + self._countdown_s
                 self._set(replace(state, idle_prompt=IdlePrompt(int(round(self._countdown_s)))))
-            return
+            return False
         left = self._prompt_deadline - now
         if left <= 0:
             self.go_home()
         else:
             self._set(replace(state, idle_prompt=IdlePrompt(int(left + 0.999))))
+        return False
+
+    def _tick_cash_in(self, state: JourneyState, now: float) -> bool:
+        if state.step is Step.PAYING:  # waiting on us is not the customer being idle
+            self._last_touch = now
+            return False
+        idle = now - self._last_touch
+        if idle >= self._cash_in_timeout_s:
+            return self.finish_cash_in()
+        if idle >= self._cash_in_prompt_s:
+            self._set(replace(state, idle_prompt=IdlePrompt(int(self._cash_in_timeout_s - idle + 0.999))))
+        return False
 
 
 def _problem_while_typing(rule: AccountNumberRule, digits: str) -> NumberProblem | None:
