@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
@@ -88,6 +89,8 @@ class KioskApp(QObject):
     # GUI thread (queued: the receiver lives here).
     device_status = Signal(object)
     card_event = Signal(object)
+    # Cash-in news (a note stacked or returned), from the acceptor's thread.
+    cash_progress = Signal(object)
 
     def __init__(
         self,
@@ -96,7 +99,9 @@ class KioskApp(QObject):
         clock: Callable[[], float] = time.monotonic,
         archive=None,
         devices: tuple[str, ...] = (),
+        payments=None,
     ) -> None:
+        """``payments``: the PaymentService; without it no cash payment is offered."""
         super().__init__()
         self.config = config
         self.lang = config.terminal.default_language
@@ -105,12 +110,17 @@ class KioskApp(QObject):
             idle_prompt_after_s=config.idle.prompt_after_s,
             idle_countdown_s=config.idle.countdown_s,
             clock=clock,
+            cash_in_prompt_after_s=config.payment.cash_in_prompt_after_s,
+            cash_in_timeout_s=config.payment.cash_in_timeout_s,
         )
+        self.payments = payments
+        self._cash_in = None  # the CashIn of the payment on screen
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
         # Only devices with a driver attached count; with none, nothing is missing.
         self.monitor = DeviceMonitor(archive, devices)
         self.device_status.connect(self._on_device_status)
         self.card_event.connect(self._on_card_event)
+        self.cash_progress.connect(self._on_cash_progress)
         self.backend = BackendClients(config, backend_url)
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
@@ -136,9 +146,16 @@ class KioskApp(QObject):
             screen.cancelled.connect(j.cancel_lookup)
         elif step is Step.FAILED:
             screen.retry_requested.connect(self.retry)
+        elif step is Step.OVERVIEW:
+            screen.pay_chosen.connect(self.start_payment)
+        elif step is Step.PAY_NOTICE:
+            screen.go_on.connect(self.begin_cash_in)
+        elif step is Step.CASH_IN:
+            screen.done.connect(self.finish_payment)
+            screen.cancelled.connect(self.finish_payment)
         elif step is None:  # the idle prompt
             screen.more_time.connect(j.touch)
-            screen.finish.connect(j.go_home)
+            screen.finish.connect(self._idle_finish)
         if hasattr(screen, "nav"):
             screen.nav.back.clicked.connect(j.back)
             screen.nav.home.clicked.connect(j.go_home)
@@ -163,7 +180,10 @@ class KioskApp(QObject):
 
     # -- rendering -----------------------------------------------------------
     def service_level(self) -> ServiceLevel:
-        return combine(self.availability.level(), self.monitor.level())
+        level = combine(self.availability.level(), self.monitor.level())
+        if self.payments is None and level.cash:  # an acceptor, but nothing to journal a payment in
+            level = replace(level, cash=False)
+        return level
 
     def context(self) -> RenderContext:
         return RenderContext(self.config, Translator(self.lang), self.service_level())
@@ -236,6 +256,74 @@ class KioskApp(QObject):
         log.warning("account lookup failed", extra={"code": error.code, "detail": error.detail})
         self.journey.lookup_failed(request.ticket, error)
 
+    # -- paying in cash -------------------------------------------------------------
+    def start_payment(self) -> None:
+        state = self.journey.state
+        if state.account is None or self.payments is None:
+            return
+        level = self.service_level()
+        payment = self.config.payment
+        self.journey.start_payment(payment.cap_fen(state.account.arrears_fen), level.slip, payment.accepted_notes)
+
+    def begin_cash_in(self) -> None:
+        if not self.service_level().cash:  # the acceptor failed while the notice was up
+            return
+        request = self.journey.begin_cash_in()
+        if request is None:
+            return
+        BackgroundOp(
+            self,
+            op=lambda: self.payments.open(request, self.cash_progress.emit),
+            success=self._cash_in_open,
+        ).failure(self._cash_in_not_opened).run_in_background()
+
+    def _cash_in_open(self, cash_in) -> None:
+        self._cash_in = cash_in
+        if self.journey.state.step is not Step.CASH_IN:  # finished before it was open
+            self._complete_payment()
+
+    def _cash_in_not_opened(self, exc: BaseException) -> None:
+        # Nothing was enabled, no money went in: say so and send to the counter.
+        log.error("payment could not be opened", exc_info=exc)
+        self.journey.payment_finished("referred", problem_key="pay.problem_journal", paid_fen=0)
+
+    def _on_cash_progress(self, progress) -> None:
+        self.journey.cash_in_progress(progress.transaction_no, progress.paid_fen, progress.notes_fen,
+                                      progress.returned_reason, progress.note_in_escrow)
+
+    def finish_payment(self) -> None:
+        """"Finish paying" or "Cancel": money already stacked is paid in either way."""
+        if self.journey.finish_cash_in():
+            self._complete_payment()
+
+    def _idle_finish(self) -> None:
+        if self.journey.state.step is Step.CASH_IN:
+            self.finish_payment()
+        else:
+            self.journey.go_home()
+
+    def _complete_payment(self) -> None:
+        cash_in = self._cash_in
+        if cash_in is None:  # still opening; _cash_in_open finishes it
+            return
+        self._cash_in = None
+        BackgroundOp(
+            self,
+            op=lambda: self.payments.complete(cash_in),
+            success=self._payment_done,
+        ).failure(self._payment_failed).run_in_background()
+
+    def _payment_done(self, outcome) -> None:
+        self.journey.payment_finished(outcome.outcome, receipt_no=outcome.receipt_no,
+                                      problem_key=outcome.problem_key, slip_printed=outcome.slip_printed,
+                                      paid_fen=outcome.paid_fen)
+
+    def _payment_failed(self, exc: BaseException) -> None:
+        # The journal holds what was stacked; recovery on the next start
+        # finishes it.  The customer is sent to the counter with the number.
+        log.critical("payment could not be completed", exc_info=exc)
+        self.journey.payment_finished("referred", problem_key="pay.problem_journal")
+
     # -- heartbeat and availability ----------------------------------------------
     def heartbeat(self) -> None:
         if self._heartbeat_running:
@@ -270,7 +358,8 @@ class KioskApp(QObject):
             self.render()
 
     def _tick(self) -> None:
-        self.journey.tick()
+        if self.journey.tick():  # the cash-in timed out: pay in what was stacked
+            self._complete_payment()
         # Grace periods run out without any event; look again each second.
         if self.journey.state.step is Step.HOME:
             level = self.service_level()

@@ -52,6 +52,22 @@ def _build_screen(step: Step, config: KioskConfig) -> QWidget:
         from screens.failure_screen import FailureScreen
 
         return FailureScreen()
+    if step is Step.PAY_NOTICE:
+        from screens.pay_notice_screen import PayNoticeScreen
+
+        return PayNoticeScreen()
+    if step is Step.CASH_IN:
+        from screens.cash_in_screen import CashInScreen
+
+        return CashInScreen()
+    if step is Step.PAYING:
+        from screens.paying_screen import PayingScreen
+
+        return PayingScreen()
+    if step is Step.PAID:
+        from screens.paid_screen import PaidScreen
+
+        return PaidScreen()
     raise ValueError(f"no screen is built lazily for {step}")
 
 
@@ -116,6 +132,10 @@ class MainWindow(QMainWindow):
     overview = property(lambda self: self.screen(Step.OVERVIEW))
     failure = property(lambda self: self.screen(Step.FAILED))
     card = property(lambda self: self.screen(Step.CARD))
+    pay_notice = property(lambda self: self.screen(Step.PAY_NOTICE))
+    cash_in = property(lambda self: self.screen(Step.CASH_IN))
+    paying = property(lambda self: self.screen(Step.PAYING))
+    paid = property(lambda self: self.screen(Step.PAID))
 
     @property
     def out_of_order(self):

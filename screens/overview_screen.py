@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.backend.models import Account
 from kiosk.i18n import yuan
@@ -57,6 +57,8 @@ class _Table(QWidget):
 
 
 class OverviewScreen(QWidget):
+    pay_chosen = Signal()
+
     def __init__(self) -> None:
         super().__init__()
         self.title = set_role(QLabel(), "title")
@@ -72,7 +74,9 @@ class OverviewScreen(QWidget):
         self.bills = _Table()
         self.tariff_title = set_role(QLabel(), "fieldName")
         self.tariff = _Table()
-        self.nav = NavBar()
+        self.pay = set_role(QPushButton(), "primary")
+        self.pay.clicked.connect(self.pay_chosen)
+        self.nav = NavBar(self.pay)
 
         who, who_layout = _card()
         for name, value in (self.holder, self.account_no, self.address, self.balance):
@@ -120,6 +124,9 @@ class OverviewScreen(QWidget):
             self.wipe()
             return
         tr = ctx.tr
+        self.pay.setText(tr("overview.pay"))
+        # Cash only when the acceptor works, and never into a closed account.
+        self.pay.setVisible(ctx.services.cash and not account.closed)
         self.title.setText(tr("overview.title", utility=ctx.utility_name(account.utility)))
         _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
         _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))

@@ -1,0 +1,191 @@
+"""One customer's cash-in: from enabling the acceptor to the committed payment.
+
+The acceptor driver asks :meth:`CashIn.decide` about every note in escrow and
+reports :class:`~drivers.id003.events.NoteCredited` once per physical note,
+*before* it acknowledges VEND VALID.  Both calls arrive on the driver's
+thread, and the note is written to the money journal right there, so it is on
+disk before the acceptor hears the acknowledgement and before any screen shows
+it (rule: journal before acknowledging).  Whether a note was already counted
+is the journal's business (each note carries the driver's reference), never a
+count of events here.
+
+A note is stacked only when its denomination is accepted and it keeps the
+total within the payment's cap; otherwise it is returned and the customer is
+told why.  :meth:`finish` stops intake, waits until the acceptor holds no note
+any more (a note already past escrow is still credited), then commits: money
+stacked is never "cancelled".
+
+Plain Python, no Qt: the screen gets :class:`CashInProgress` snapshots through
+``on_change`` (on the driver's thread; the GUI moves them to its own).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from drivers.id003.events import NoteCredited, NoteRejected, NoteReturned, NoteUnaccounted
+
+log = logging.getLogger("kiosk.payment")
+
+SETTLE_TIMEOUT_S = 10.0  # a real acceptor stacks a note in about a second
+_SETTLE_POLL_S = 0.02
+_instances = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class CashInProgress:
+    """What the cash-in screen shows."""
+
+    transaction_no: str
+    amount_due_fen: int
+    cap_fen: int
+    paid_fen: int = 0
+    notes_fen: tuple[int, ...] = ()
+    # Why the last note came back (an i18n key), until the next note is stacked.
+    returned_reason: str = ""
+    note_in_escrow: bool = False
+    # The journal could not write a note: the money is in the box, the
+    # payment cannot go on; the screen refers the customer to the counter.
+    journal_failed: bool = False
+
+    @property
+    def credited_to_balance_fen(self) -> int:
+        return max(0, self.paid_fen - self.amount_due_fen)
+
+    @property
+    def room_fen(self) -> int:
+        return self.cap_fen - self.paid_fen
+
+
+@dataclass(frozen=True)
+class CashInResult:
+    transaction_no: str
+    paid_fen: int
+    committed: bool  # False: nothing was stacked, the payment is cancelled
+    # The acceptor did not settle in time (a jam with a note inside): what it
+    # holds is not in this payment; the customer is referred to the counter.
+    acceptor_unsettled: bool = False
+    unaccounted: tuple[str, ...] = field(default=())
+
+
+class CashIn:
+    def __init__(self, journal, acceptor, transaction_no: str, amount_due_fen: int, cap_fen: int,
+                 accepted_fen: frozenset[int], on_change: Callable[[CashInProgress], None],
+                 clock: Callable[[], float] = time.time) -> None:
+        self._journal = journal
+        self._acceptor = acceptor
+        self._accepted = frozenset(accepted_fen)
+        self._on_change = on_change
+        self._clock = clock
+        # References are unique per physical note: this cash-in's instance plus
+        # the driver's own sequence; the journal ignores a reference it has.
+        self._ref_prefix = f"{transaction_no}/{next(_instances)}"
+        self._lock = threading.Lock()
+        self._closing = False
+        self._reserved_fen = 0  # stacking decided, credit not yet seen
+        self._unaccounted: list[str] = []
+        self._progress = CashInProgress(transaction_no, amount_due_fen, cap_fen)
+
+    @property
+    def progress(self) -> CashInProgress:
+        with self._lock:
+            return self._progress
+
+    # -- life cycle (GUI side; finish() blocks: call it from a worker) ------------
+    def start(self) -> CashInProgress:
+        self._journal.start_cash_in(self._progress.transaction_no)
+        self._acceptor.subscribe(self._on_event)
+        self._acceptor.set_decider(self.decide)
+        self._acceptor.enable(self._accepted)
+        log.info("cash-in started", extra={"txn": self._progress.transaction_no, "cap_fen": self._progress.cap_fen})
+        return self.progress
+
+    def finish(self, settle_timeout_s: float = SETTLE_TIMEOUT_S) -> CashInResult:
+        """Stop intake, wait until no note is left inside, commit what was stacked."""
+        with self._lock:
+            self._closing = True  # a note reaching escrow from now on is returned
+        self._acceptor.inhibit()
+        deadline = time.monotonic() + settle_timeout_s
+        while not self._acceptor.settled and time.monotonic() < deadline:
+            time.sleep(_SETTLE_POLL_S)
+        settled = self._acceptor.settled
+        self._acceptor.set_decider(None)
+        self._acceptor.unsubscribe(self._on_event)
+        progress = self.progress
+        txn = progress.transaction_no
+        if not settled:
+            log.error("acceptor did not settle; committing what the journal holds",
+                      extra={"txn": txn, "status": self._acceptor.status.reason})
+        if progress.notes_fen:
+            self._journal.commit(txn, paid_at=self._clock())
+        else:
+            self._journal.cancel(txn)
+        log.info("cash-in finished", extra={"txn": txn, "paid_fen": progress.paid_fen,
+                                            "notes": len(progress.notes_fen), "settled": settled})
+        return CashInResult(txn, progress.paid_fen, bool(progress.notes_fen), not settled, tuple(self._unaccounted))
+
+    # -- the acceptor's side (driver thread) ----------------------------------------------
+    def decide(self, denomination_fen: int) -> bool:
+        """Stack this note?  Only an accepted note that keeps the total within the cap."""
+        with self._lock:
+            if self._closing:
+                return False
+            if denomination_fen not in self._accepted:
+                reason = "cash.note_not_accepted"
+            elif self._progress.paid_fen + self._reserved_fen + denomination_fen > self._progress.cap_fen:
+                reason = "cash.note_over_cap"
+            else:
+                self._reserved_fen += denomination_fen
+                self._progress = replace(self._progress, note_in_escrow=True, returned_reason="")
+                reason = ""
+            progress = self._progress if not reason else replace(self._progress, returned_reason=reason)
+            self._progress = progress
+        self._on_change(progress)
+        return not reason
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, NoteCredited):
+            self._credit(event)
+        elif isinstance(event, NoteReturned | NoteRejected):
+            with self._lock:
+                if isinstance(event, NoteReturned) and event.denomination_fen is not None:
+                    self._reserved_fen = max(0, self._reserved_fen - event.denomination_fen)
+                reason = self._progress.returned_reason or "cash.note_rejected"
+                self._progress = replace(self._progress, note_in_escrow=False, returned_reason=reason)
+                progress = self._progress
+            self._on_change(progress)
+        elif isinstance(event, NoteUnaccounted):
+            # The driver could not tell whether a note went into the box; the
+            # collection count settles it.  Kept for the technician and the slip.
+            self._unaccounted.append(event.reason)
+            self._journal.record_unassigned_note(self._progress.transaction_no, event.denomination_fen,
+                                                 event.reason)
+            log.error("note unaccounted during cash-in", extra={"txn": self._progress.transaction_no,
+                                                                "reason": event.reason})
+
+    def _credit(self, event: NoteCredited) -> None:
+        txn = self._progress.transaction_no
+        ref = f"{self._ref_prefix}/{event.sequence}"
+        try:
+            # On disk before the driver acknowledges VEND VALID (it waits for us).
+            self._journal.record_note(txn, event.denomination_fen, ref)
+        except Exception:  # noqa: BLE001 - the note is in the box: never lose it silently
+            log.critical("note stacked but not journaled", exc_info=True,
+                         extra={"txn": txn, "denomination_fen": event.denomination_fen, "ref": ref})
+            with self._lock:
+                self._progress = replace(self._progress, journal_failed=True)
+                progress = self._progress
+            self._on_change(progress)
+            return
+        with self._lock:
+            self._reserved_fen = max(0, self._reserved_fen - event.denomination_fen)
+            self._progress = replace(self._progress, paid_fen=self._progress.paid_fen + event.denomination_fen,
+                                     notes_fen=self._progress.notes_fen + (event.denomination_fen,),
+                                     note_in_escrow=False, returned_reason="")
+            progress = self._progress
+        self._on_change(progress)

@@ -1,0 +1,133 @@
+"""A cash payment's work off the screen: open it, take the notes, commit, post, print.
+
+:class:`PaymentService` joins the money journal, the acceptor, the sync worker
+and the printer.  Its two calls block and run on worker threads (the GUI
+calls them through ``BackgroundOp``); every wait in them is bounded.
+
+Posting has one path only: the sync worker posts what the journal's outbox
+holds, with the transaction number as idempotency key.  After a commit the
+service wakes it and waits a few seconds for the journal to say *posted* or
+*referred*; if neither comes in time the customer is told "received, will be
+posted" (pending) and the worker goes on trying — the decision is the
+journal's state, never whether a reply happened to arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from kiosk.cash_in import CashIn, CashInProgress
+from kiosk.config import KioskConfig
+from kiosk.journey import CashInRequest
+
+log = logging.getLogger("kiosk.payment")
+
+POSTING_WAIT_S = 8.0  # how long the customer waits for "posted" before "received, will be posted"
+SLIP_WAIT_S = 20.0
+_POLL_S = 0.05
+FINAL_STATES = ("posted", "referred")
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What the result screen shows."""
+
+    outcome: str  # "posted" | "pending" | "referred" | "cancelled"
+    transaction_no: str
+    paid_fen: int
+    receipt_no: str = ""
+    problem_key: str = ""
+    slip_printed: bool = False
+
+
+class PaymentService:
+    def __init__(self, config: KioskConfig, journal, sync, acceptor, printer=None, *,
+                 posting_wait_s: float = POSTING_WAIT_S, clock: Callable[[], float] = time.time) -> None:
+        """``acceptor``: the AcceptorDriver; ``printer``: the PrinterDriver or None (no slip);
+        ``sync``: the SyncWorker posting the journal's outbox."""
+        self.config = config
+        self.journal = journal
+        self.sync = sync
+        self.acceptor = acceptor
+        self.printer = printer
+        self.posting_wait_s = posting_wait_s
+        self._clock = clock
+
+    # -- on a worker: the customer goes on from the notice --------------------------
+    def open(self, request: CashInRequest, on_change: Callable[[CashInProgress], None]) -> CashIn:
+        """Journal the payment (opened), then enable the acceptor for it."""
+        account = request.account
+        payment = self.journal.open_payment(
+            self.config.terminal.id, request.utility_id, account.account_no, account.holder_masked,
+            account.address_masked, request.amount_due_fen, cap_fen=request.cap_fen)
+        cash_in = CashIn(self.journal, self.acceptor, payment.transaction_no, request.amount_due_fen,
+                         request.cap_fen, self.config.payment.accepted_fen, on_change, clock=self._clock)
+        on_change(cash_in.start())
+        return cash_in
+
+    # -- on a worker: "Done", "Cancel" or the cash-in timed out --------------------------
+    def complete(self, cash_in: CashIn) -> PaymentOutcome:
+        result = cash_in.finish()
+        txn = result.transaction_no
+        if not result.committed:
+            return PaymentOutcome("cancelled", txn, 0)
+        self.sync.wake()
+        payment = self._wait_for_posting(txn)
+        problem = ""
+        if result.acceptor_unsettled or cash_in.progress.journal_failed:
+            problem = "pay.problem_journal" if cash_in.progress.journal_failed else "pay.problem_acceptor"
+        if payment.state == "referred":
+            problem = problem or "pay.problem_account_rejected"
+        outcome = payment.state if payment.state in FINAL_STATES else "pending"
+        if problem and outcome == "posted":
+            outcome = "referred"  # money may be left in the acceptor: the counter must look
+        slip_printed = self._print_slip(payment, outcome)
+        log.info("payment finished", extra={"txn": txn, "outcome": outcome, "paid_fen": result.paid_fen,
+                                            "slip": slip_printed})
+        return PaymentOutcome(outcome, txn, result.paid_fen, receipt_no=getattr(payment, "receipt_no", "") or "",
+                              problem_key=problem, slip_printed=slip_printed)
+
+    def _wait_for_posting(self, txn: str):
+        deadline = time.monotonic() + self.posting_wait_s
+        payment = self.journal.get(txn)
+        while payment.state not in FINAL_STATES and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+            payment = self.journal.get(txn)
+        return payment
+
+    def _print_slip(self, payment, outcome: str) -> bool:
+        if self.printer is None or not self.printer.status.usable:
+            return False
+        from drivers.escpos.link import PrintOutcome
+        from kiosk.payment_slips import payment_slip
+
+        slip = payment_slip(self.slip_data(payment, outcome))
+        try:
+            result = self.printer.print_slip(slip).result(timeout=SLIP_WAIT_S)
+        except Exception:  # noqa: BLE001 - a slip never decides the money
+            log.exception("slip not printed", extra={"txn": payment.transaction_no})
+            return False
+        if result.outcome is not PrintOutcome.PRINTED:
+            log.warning("slip not printed", extra={"txn": payment.transaction_no, "reason": result.reason,
+                                                   "detail": result.detail})
+            return False
+        return True
+
+    def slip_data(self, payment, outcome: str):
+        from kiosk.payment_slips import PaymentSlipData
+
+        terminal = self.config.terminal
+        utility = self.config.utility(payment.utility)
+        return PaymentSlipData(
+            hall_name_zh=terminal.hall_name_zh, hall_name_en=terminal.hall_name_en, terminal_id=terminal.id,
+            hotline=terminal.hotline, printed_at=datetime.now().astimezone(),
+            transaction_no=payment.transaction_no, utility_name_zh=utility.name_zh,
+            utility_name_en=utility.name_en, account_masked=payment.account_masked,
+            holder_masked=payment.holder_masked, amount_due_fen=payment.amount_due_fen,
+            paid_fen=payment.paid_fen, notes=tuple(sorted(payment.note_counts.items())),
+            credited_to_balance_fen=max(0, payment.paid_fen - payment.amount_due_fen), status=outcome,
+            receipt_no=payment.receipt_no or "", balance_after_fen=payment.balance_after_fen)

@@ -1,0 +1,95 @@
+"""Cash-in: the acceptor is open; the running total, what is still owed, and Done/Cancel."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.i18n import yuan
+from kiosk.journey import JourneyState
+from screens.context import RenderContext, set_role
+
+
+class CashInScreen(QWidget):
+    done = Signal()
+    cancelled = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
+        self.hint = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
+        self.due_name, self.due = _pair()
+        self.paid_name, self.paid = _pair()
+        self.rest_name, self.rest = _pair()
+        self.notes = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
+        self.returned = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
+        self.kept = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
+        self.cancel = QPushButton()
+        self.cancel.clicked.connect(self.cancelled)
+        self.finish = set_role(QPushButton(), "primary")
+        self.finish.clicked.connect(self.done)
+
+        amounts = QGridLayout()
+        amounts.setHorizontalSpacing(80)
+        for column, (name, value) in enumerate(((self.due_name, self.due), (self.paid_name, self.paid),
+                                                (self.rest_name, self.rest))):
+            amounts.addWidget(name, 0, column, Qt.AlignmentFlag.AlignCenter)
+            amounts.addWidget(value, 1, column, Qt.AlignmentFlag.AlignCenter)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        buttons.addWidget(self.finish)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(160, 30, 160, 30)
+        column.addStretch(1)
+        column.addWidget(self.title)
+        column.addSpacing(12)
+        column.addWidget(self.hint)
+        column.addSpacing(36)
+        column.addLayout(amounts)
+        column.addSpacing(24)
+        column.addWidget(self.notes)
+        column.addSpacing(16)
+        column.addWidget(self.returned)
+        column.addWidget(self.kept)
+        column.addStretch(2)
+        column.addLayout(buttons)
+
+    def render(self, ctx: RenderContext, state: JourneyState) -> None:
+        payment = state.payment
+        if payment is None:
+            self.wipe()
+            return
+        tr = ctx.tr
+        self.title.setText(tr("cash.title"))
+        self.hint.setText(tr("cash.hint", cap=yuan(payment.cap_fen)))
+        self.due_name.setText(tr("pay.amount_due"))
+        self.due.setText(yuan(payment.amount_due_fen))
+        self.paid_name.setText(tr("cash.paid"))
+        self.paid.setText(yuan(payment.paid_fen))
+        set_role(self.paid, "bigAmount", settled="true")
+        over = payment.paid_fen > payment.amount_due_fen
+        self.rest_name.setText(tr("cash.to_balance") if over else tr("cash.still_due"))
+        self.rest.setText(yuan(payment.credited_to_balance_fen if over else payment.still_due_fen))
+        set_role(self.rest, "bigAmount", settled="true" if over or not payment.still_due_fen else "false")
+        counts = Counter(payment.notes_fen)
+        self.notes.setText(tr("cash.notes", notes="  ".join(
+            f"¥{fen // 100} × {count}" for fen, count in sorted(counts.items()))) if counts else tr("cash.no_notes"))
+        self.returned.setText("⚠ " + tr(payment.returned_reason) if payment.returned_reason else "")
+        self.returned.setVisible(bool(payment.returned_reason))
+        # Money in the box is never given back: say so before Cancel is tapped.
+        self.kept.setText(tr("cash.kept") if payment.paid_fen else "")
+        self.kept.setVisible(bool(payment.paid_fen))
+        self.cancel.setText(tr("cash.cancel"))
+        self.finish.setText(tr("cash.done"))
+        self.finish.setEnabled(payment.paid_fen > 0 and not payment.note_in_escrow)
+
+    def wipe(self) -> None:
+        for label in (self.due, self.paid, self.rest, self.notes, self.returned, self.kept):
+            label.clear()
+
+
+def _pair() -> tuple[QLabel, QLabel]:
+    return set_role(QLabel(), "fieldName"), set_role(QLabel(), "bigAmount")
