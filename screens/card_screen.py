@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kiosk.journey import JourneyState
-from screens.context import RenderContext, set_role
+from screens.context import RenderContext, centered, set_role
 from screens.nav_bar import NavBar
 
 
@@ -44,10 +44,6 @@ class CardScreen(QWidget):
         self.hint = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
         self.picture = CardPicture()
         self.nav = NavBar()
-        picture_row = QHBoxLayout()
-        picture_row.addStretch(1)
-        picture_row.addWidget(self.picture)
-        picture_row.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(80, 30, 80, 30)
         column.addStretch(1)
@@ -55,7 +51,7 @@ class CardScreen(QWidget):
         column.addSpacing(16)
         column.addWidget(self.hint)
         column.addSpacing(30)
-        column.addLayout(picture_row)
+        column.addLayout(centered(self.picture))
         column.addStretch(2)
         column.addWidget(self.nav)
 

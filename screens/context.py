@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk.availability import ServiceLevel
 from kiosk.config import KioskConfig
@@ -35,3 +35,12 @@ def set_role(widget: QWidget, role: str, **properties: object) -> QWidget:
     widget.style().unpolish(widget)
     widget.style().polish(widget)
     return widget
+
+
+def centered(widget: QWidget) -> QHBoxLayout:
+    """A row with ``widget`` in the middle (a spinner, a picture, a lone button)."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return row

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
@@ -101,7 +100,8 @@ class KioskApp(QObject):
         devices: tuple[str, ...] = (),
         payments=None,
     ) -> None:
-        """``payments``: the PaymentService; without it no cash payment is offered."""
+        """``payments``: the PaymentService (``kiosk run`` always has one); tests of the
+        inquiry leave it out, and "Pay" then does nothing."""
         super().__init__()
         self.config = config
         self.lang = config.terminal.default_language
@@ -134,7 +134,7 @@ class KioskApp(QObject):
     # -- set-up ------------------------------------------------------------
     def _wire(self, step: Step | None, screen) -> None:
         """Connect a screen's taps to the journey when the window builds it."""
-        w, j = self.window, self.journey
+        j = self.journey
         if step is Step.UTILITY:
             screen.utility_chosen.connect(j.choose_utility)
         elif step is Step.ACCOUNT:
@@ -180,10 +180,7 @@ class KioskApp(QObject):
 
     # -- rendering -----------------------------------------------------------
     def service_level(self) -> ServiceLevel:
-        level = combine(self.availability.level(), self.monitor.level())
-        if self.payments is None and level.cash:  # an acceptor, but nothing to journal a payment in
-            level = replace(level, cash=False)
-        return level
+        return combine(self.availability.level(), self.monitor.level())
 
     def context(self) -> RenderContext:
         return RenderContext(self.config, Translator(self.lang), self.service_level())

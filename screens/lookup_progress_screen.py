@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.journey import JourneyState
-from screens.context import RenderContext, set_role
+from screens.context import RenderContext, centered, set_role
 from screens.spinner import Spinner
 
 
@@ -26,23 +26,15 @@ class LookupProgressScreen(QWidget):
         self.cancel.clicked.connect(self.cancelled)
         self._timer = QTimer(self, interval=1000, timeout=self._show_waited)
 
-        spin_row = QHBoxLayout()
-        spin_row.addStretch(1)
-        spin_row.addWidget(self.spinner)
-        spin_row.addStretch(1)
-        cancel_row = QHBoxLayout()
-        cancel_row.addStretch(1)
-        cancel_row.addWidget(self.cancel)
-        cancel_row.addStretch(1)
         column = QVBoxLayout(self)
         column.addStretch(1)
-        column.addLayout(spin_row)
+        column.addLayout(centered(self.spinner))
         column.addSpacing(40)
         column.addWidget(self.message)
         column.addSpacing(12)
         column.addWidget(self.waited)
         column.addSpacing(60)
-        column.addLayout(cancel_row)
+        column.addLayout(centered(self.cancel))
         column.addStretch(2)
 
     def render(self, ctx: RenderContext, _state: JourneyState) -> None:

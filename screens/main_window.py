@@ -8,6 +8,8 @@ close by the window manager.
 
 from __future__ import annotations
 
+import importlib
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
@@ -24,51 +26,31 @@ from screens.home_screen import HomeScreen
 from screens.step_bar import StepBar
 
 
+# Screens other than home are built on first use (or in idle time after
+# start-up), so the home screen is on the glass sooner; their modules are
+# imported then for the same reason.
+_LAZY_SCREENS = {
+    Step.UTILITY: ("screens.utility_screen", "UtilityScreen"),
+    Step.ACCOUNT: ("screens.account_entry_screen", "AccountEntryScreen"),
+    Step.CARD: ("screens.card_screen", "CardScreen"),
+    Step.LOOKUP: ("screens.lookup_progress_screen", "LookupProgressScreen"),
+    Step.OVERVIEW: ("screens.overview_screen", "OverviewScreen"),
+    Step.FAILED: ("screens.failure_screen", "FailureScreen"),
+    Step.PAY_NOTICE: ("screens.pay_notice_screen", "PayNoticeScreen"),
+    Step.CASH_IN: ("screens.cash_in_screen", "CashInScreen"),
+    Step.PAYING: ("screens.paying_screen", "PayingScreen"),
+    Step.PAID: ("screens.paid_screen", "PaidScreen"),
+}
+
+
 def _build_screen(step: Step, config: KioskConfig) -> QWidget:
-    """Screens other than home are built on first use (or in idle time after
-    start-up), so the home screen is on the glass sooner; imports are here
-    for the same reason."""
-    if step is Step.UTILITY:
-        from screens.utility_screen import UtilityScreen
-
-        return UtilityScreen(config.utilities)
-    if step is Step.ACCOUNT:
-        from screens.account_entry_screen import AccountEntryScreen
-
-        return AccountEntryScreen()
-    if step is Step.CARD:
-        from screens.card_screen import CardScreen
-
-        return CardScreen()
-    if step is Step.LOOKUP:
-        from screens.lookup_progress_screen import LookupProgressScreen
-
-        return LookupProgressScreen()
-    if step is Step.OVERVIEW:
-        from screens.overview_screen import OverviewScreen
-
-        return OverviewScreen()
-    if step is Step.FAILED:
-        from screens.failure_screen import FailureScreen
-
-        return FailureScreen()
-    if step is Step.PAY_NOTICE:
-        from screens.pay_notice_screen import PayNoticeScreen
-
-        return PayNoticeScreen()
-    if step is Step.CASH_IN:
-        from screens.cash_in_screen import CashInScreen
-
-        return CashInScreen()
-    if step is Step.PAYING:
-        from screens.paying_screen import PayingScreen
-
-        return PayingScreen()
-    if step is Step.PAID:
-        from screens.paid_screen import PaidScreen
-
-        return PaidScreen()
-    raise ValueError(f"no screen is built lazily for {step}")
+    try:
+        module, name = _LAZY_SCREENS[step]
+    except KeyError:
+        raise ValueError(f"no screen is built lazily for {step}") from None
+    screen_class = getattr(importlib.import_module(module), name)
+    # The utility tiles are the configured utilities; every other screen is data-free until rendered.
+    return screen_class(config.utilities) if step is Step.UTILITY else screen_class()
 
 
 class MainWindow(QMainWindow):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
 from kiosk.journey import JourneyState
-from screens.context import RenderContext, set_role
+from screens.context import RenderContext, centered, set_role
 from screens.spinner import Spinner
 
 
@@ -18,13 +18,9 @@ class PayingScreen(QWidget):
         self.message = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
         self.paid = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "subtitle")
         self.wait = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
-        spin_row = QHBoxLayout()
-        spin_row.addStretch(1)
-        spin_row.addWidget(self.spinner)
-        spin_row.addStretch(1)
         column = QVBoxLayout(self)
         column.addStretch(1)
-        column.addLayout(spin_row)
+        column.addLayout(centered(self.spinner))
         column.addSpacing(40)
         column.addWidget(self.message)
         column.addSpacing(12)
