@@ -98,11 +98,18 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+# Chinese line-breaking rule (禁则): these never begin a line; each stays with
+# the character before it, which moves to the next line with it if need be.
+NO_LINE_START = frozenset("，。、；：？！）》」』】〉”’…,.;:!?)]}%")
+
+
 def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for char in text:
         ascii_word = " " < char <= "~"
-        if tokens and ascii_word and " " < tokens[-1][-1] <= "~":
+        if tokens and char in NO_LINE_START and not tokens[-1].isspace():
+            tokens[-1] += char
+        elif tokens and ascii_word and " " < tokens[-1][-1] <= "~":
             tokens[-1] += char
         elif tokens and char == " " and tokens[-1][-1] == " ":
             tokens[-1] += char

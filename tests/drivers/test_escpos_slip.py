@@ -189,3 +189,11 @@ def test_importing_the_slip_module_leaves_logging_and_tmp_alone(tmp_path):
     assert done.stdout.strip() == "0"  # python-escpos's logging.basicConfig() undone
     assert os.listdir(tmp_path / "tmp") == []  # its mkdtemp() removed again
     assert os.listdir(tmp_path / "cache" / "utility-kiosk" / "python-escpos")  # its database cached
+
+
+def test_chinese_punctuation_never_begins_a_line():
+    text = "您的钱已由本机安全收下并记录，稍后自动入账，无需再次缴费。"
+    for width in range(8, 48):
+        lines = wrap(text, width)
+        assert "".join(lines) == text
+        assert not any(line[0] in "，。" for line in lines), (width, lines)
