@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from drivers.id003.events import NoteCredited, NoteRejected, NoteReturned, NoteUnaccounted
+from offline_store.money_journal import NoteOutsideCashIn
 
 log = logging.getLogger("kiosk.payment")
 
@@ -174,6 +175,12 @@ class CashIn:
         try:
             # On disk before the driver acknowledges VEND VALID (it waits for us).
             self._journal.record_note(txn, event.denomination_fen, ref)
+        except NoteOutsideCashIn:
+            # The payment had already left cash-in: the journal kept the note as
+            # "in the box, not in a payment" for the counter; it is not this payment's.
+            log.error("note credited after the cash-in ended; journaled for the counter",
+                      extra={"txn": txn, "denomination_fen": event.denomination_fen, "ref": ref})
+            return
         except Exception:  # noqa: BLE001 - the note is in the box: never lose it silently
             log.critical("note stacked but not journaled", exc_info=True,
                          extra={"txn": txn, "denomination_fen": event.denomination_fen, "ref": ref})
