@@ -8,6 +8,7 @@
     kiosk diag acceptor --port URL     test the banknote acceptor from the terminal
     kiosk diag printer --device URL    the printer's status, or a test slip
     kiosk diag card (--list | --reader NAME)   the PC/SC readers, or the card in one
+    kiosk journal report [--since DAY]  cash box since the last collection, and the payments
 
 Qt is imported only by the commands that draw, so ``check-config`` and
 ``backend-sim`` work on a machine without a display or Qt's libraries.
@@ -93,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
                       help='wait for a card in reader NAME ("pcsc" = first reader) and print its ATR and account number')
     card.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default 30)")
     card.set_defaults(handler=_diag_card)
+
+    journal = commands.add_parser("journal", help="the money journal: cash box and payments")
+    journal_commands = journal.add_subparsers(required=True, metavar="ACTION")
+    report = journal_commands.add_parser("report", help="cash box since the last collection, and the day's payments")
+    report.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    report.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
+                        help="payments from this day on (default: today)")
+    report.set_defaults(handler=_journal_report)
     return parser
 
 
@@ -113,6 +122,38 @@ def _size(text: str) -> tuple[int, int]:
     if not (320 <= width <= 7680 and 240 <= height <= 4320):
         raise argparse.ArgumentTypeError(f"{text!r} is out of range (320x240 to 7680x4320)")
     return width, height
+
+
+def _date(text: str):
+    import datetime
+
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def _journal_report(args: argparse.Namespace) -> int:
+    config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
+    if config is None:
+        return 1
+    from kiosk.payment_stack import journal_path
+    from offline_store.cash_report import report
+    from offline_store.money_journal import MoneyJournal
+    from offline_store.pii import PiiKeyError
+
+    path = journal_path(config)
+    if not path.exists():
+        print(f"kiosk: no money journal at {path} — check storage.data_dir in {config.source}", file=sys.stderr)
+        return 1
+    try:
+        journal = MoneyJournal.open(path, config.storage.key_file)
+    except PiiKeyError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 3
+    with journal:
+        print(report(journal, args.since))
+    return 0
 
 
 def _load(path: str | None) -> KioskConfig | None:

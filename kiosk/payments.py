@@ -99,20 +99,37 @@ class PaymentService:
             payment = self.journal.get(txn)
         return payment
 
+    def print_recovery_slip(self, transaction_no: str) -> bool:
+        """After a restart finished this payment: a slip saying so, if the printer can."""
+        from kiosk.payment_slips import recovery_slip
+
+        payment = self.journal.get(transaction_no)
+        if payment.state == "cancelled" or self.printer is None:
+            return False
+        try:  # the printer may not have been polled yet this early after start
+            self.printer.refresh().result(timeout=SLIP_WAIT_S)
+        except Exception:  # noqa: BLE001 - no status: treat as no printer
+            return False
+        outcome = payment.state if payment.state in FINAL_STATES else "pending"
+        return self._print(recovery_slip(self.slip_data(payment, outcome)), transaction_no)
+
     def _print_slip(self, payment, outcome: str) -> bool:
+        from kiosk.payment_slips import payment_slip
+
+        return self._print(payment_slip(self.slip_data(payment, outcome)), payment.transaction_no)
+
+    def _print(self, slip, transaction_no: str) -> bool:
         if self.printer is None or not self.printer.status.usable:
             return False
         from drivers.escpos.link import PrintOutcome
-        from kiosk.payment_slips import payment_slip
 
-        slip = payment_slip(self.slip_data(payment, outcome))
         try:
             result = self.printer.print_slip(slip).result(timeout=SLIP_WAIT_S)
         except Exception:  # noqa: BLE001 - a slip never decides the money
-            log.exception("slip not printed", extra={"txn": payment.transaction_no})
+            log.exception("slip not printed", extra={"txn": transaction_no})
             return False
-        if result.outcome is not PrintOutcome.PRINTED:
-            log.warning("slip not printed", extra={"txn": payment.transaction_no, "reason": result.reason,
+        if result.outcome not in (PrintOutcome.PRINTED, PrintOutcome.PRINTED_UNCONFIRMED):
+            log.warning("slip not printed", extra={"txn": transaction_no, "reason": result.reason,
                                                    "detail": result.detail})
             return False
         return True

@@ -80,6 +80,14 @@ def run_kiosk(
     exit_when_ready: bool = False,
 ) -> int:
     started = time.perf_counter()
+    from kiosk.payment_stack import PaymentStack, check_journal_key
+
+    refusal = check_journal_key(config)
+    if refusal is not None:
+        # Personal data sealed with a key that is not here: taking money now
+        # could not be accounted for.  The technician reads this on the console/journald.
+        print(f"kiosk: refusing to start: {refusal}", file=sys.stderr, flush=True)
+        return 3
     from PySide6.QtCore import QObject, Qt, QTimer, Signal
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
@@ -88,8 +96,10 @@ def run_kiosk(
     from screens.main_window import KioskLockdown
 
     class _DemoBridge(QObject):
-        # The devices start on their own thread; the panel is built on this one.
+        # The devices and payments start on threads of their own; what they
+        # hand over is taken on this one.
         devices_started = Signal(object)
+        payments_ready = Signal(object)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
@@ -144,6 +154,8 @@ def run_kiosk(
         # the monitor counts it as not there and offers nothing that needs it.
         devices.start(kiosk.device_status.emit, kiosk.card_event.emit,
                       on_started=bridge.devices_started.emit if demo else None)
+        # Journal (recovery first), sync worker, then the payment service.
+        payments.start(bridge.payments_ready.emit)
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
                                           "backend": simulator.describe() if simulator else config.backend.url})
         # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a
@@ -167,6 +179,8 @@ def run_kiosk(
         panel[0].show_beside(window)
 
     bridge.devices_started.connect(show_device_panel)
+    payments = PaymentStack(config, devices, lambda: kiosk.backend.get("sync"))
+    bridge.payments_ready.connect(lambda service: setattr(kiosk, "payments", service))
     QTimer.singleShot(0, ready)
     if demo:
         print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
@@ -176,6 +190,7 @@ def run_kiosk(
     finally:
         kiosk.stop()
         devices.stop()
+        payments.stop()
         archive.close()
         if simulator is not None:
             simulator.stop()

@@ -1,0 +1,100 @@
+"""Bringing payments up when the kiosk starts: journal, recovery, sync worker, service.
+
+The order is the money's: the journal is opened (its key checked) and every
+payment a crash or power cut left open is finished — notes stacked are
+committed and queued, a payment without notes is cancelled — *before* the
+acceptor may take a new note; then the sync worker starts posting the outbox;
+only then is the :class:`~kiosk.payments.PaymentService` handed to the screen.
+Recovery slips are printed for the payments recovered, when the printer can.
+
+All of it runs on a thread of its own after the home screen is up; a journal
+that cannot be opened leaves the kiosk without cash payments (and says why in
+the log) rather than without a screen.  The key check itself runs before the
+window (:func:`check_journal_key`), so a missing key refuses the start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from kiosk.config import KioskConfig
+from kiosk.devices import KioskDevices
+
+log = logging.getLogger("kiosk.payment")
+
+JOURNAL_FILE = "journal.sqlite"
+DEVICES_START_TIMEOUT_S = 30.0
+
+
+def journal_path(config: KioskConfig) -> Path:
+    return Path(config.storage.data_dir) / JOURNAL_FILE
+
+
+def check_journal_key(config: KioskConfig) -> str | None:
+    """Before the window: the message to refuse the start with, or None.
+
+    Without its key the journal's personal data cannot be read and new
+    payments cannot be sealed; a kiosk that took money anyway could not
+    account for it.  On a fresh journal the key is created (mode 0600)."""
+    from offline_store.money_journal import MoneyJournal
+    from offline_store.pii import PiiKeyError, open_or_create_key
+
+    try:
+        open_or_create_key(config.storage.key_file, MoneyJournal.file_holds_personal_data(journal_path(config)))
+    except PiiKeyError as exc:
+        return str(exc)
+    return None
+
+
+class PaymentStack:
+    def __init__(self, config: KioskConfig, devices: KioskDevices, post_client: Callable[[], object]) -> None:
+        """``post_client()`` gives the backend client the sync worker posts with (called on its thread)."""
+        self.config = config
+        self.devices = devices
+        self._post_client = post_client
+        self.journal = None
+        self.sync = None
+        self.service = None
+        self._stopping = threading.Event()
+
+    def start(self, on_ready: Callable[[object], None]) -> threading.Thread:
+        thread = threading.Thread(target=self._start, args=(on_ready,), name="payments-start", daemon=True)
+        thread.start()
+        return thread
+
+    def _start(self, on_ready: Callable[[object], None]) -> None:
+        from kiosk.payments import PaymentService
+        from offline_store.money_journal import MoneyJournal
+        from offline_store.outbox import SyncWorker
+
+        try:
+            self.journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file)
+            cases = self.journal.recover(time.time())
+            for case in cases:
+                log.warning("payment recovered after an interruption", extra={"case": str(case)})
+        except Exception:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
+            log.critical("money journal could not be opened; cash payments are off", exc_info=True)
+            return
+        self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request))
+        self.sync.start()
+        if not self.devices.wait_started(DEVICES_START_TIMEOUT_S) or self._stopping.is_set():
+            log.error("devices did not start; cash payments are off")
+            return
+        if self.devices.acceptor is None:
+            return  # no acceptor fitted: nothing to pay with
+        self.service = PaymentService(self.config, self.journal, self.sync, self.devices.acceptor,
+                                      self.devices.printer)
+        for case in cases:
+            self.service.print_recovery_slip(case.transaction_no)
+        on_ready(self.service)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.sync is not None:
+            self.sync.stop(5.0)
+        if self.journal is not None:
+            self.journal.close()

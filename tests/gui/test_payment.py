@@ -1,0 +1,157 @@
+"""A customer pays a bill in cash, end to end: real taps, the acceptor and printer emulators
+behind the real drivers, the money journal on disk, the sync worker posting to the simulator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from kiosk.backend.seed import DEMO_ACCOUNTS
+from kiosk.devices import KioskDevices
+from kiosk.journey import Step
+from kiosk.payment_stack import PaymentStack, journal_path
+from offline_store.money_journal import MoneyJournal
+from screens.kiosk_app import KioskApp
+from screens.tour import tap, tour_config, wait_until
+
+from .conftest import SCREEN
+
+NOTE_TIMEOUT_S = 5
+
+
+@pytest.fixture
+def paying_kiosk(qapp, sim, clock, tmp_path) -> Iterator[KioskApp]:
+    base = tour_config()
+    config = replace(base, storage=replace(base.storage, data_dir=str(tmp_path),
+                                           key_file=str(tmp_path / "journal.key")))
+    devices = KioskDevices(config.devices, realistic_emulators=False)
+    kiosk = KioskApp(config, sim.url, clock=clock, devices=devices.fitted)
+    kiosk.window.resize(*SCREEN)
+    kiosk.window.show()
+    kiosk.start()
+    devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
+    stack = PaymentStack(config, devices, lambda: kiosk.backend.get("sync"))
+    stack.start(lambda service: setattr(kiosk, "payments", service))
+    wait_until(lambda: kiosk.payments is not None and kiosk.service_level().cash and kiosk.service_level().slip,
+               timeout_s=NOTE_TIMEOUT_S, what="payments ready with acceptor and printer online")
+    kiosk.devices = devices
+    yield kiosk
+    devices.stop()
+    kiosk.stop()
+    stack.stop()
+    kiosk.window.allow_close()
+    kiosk.window.close()
+    kiosk.window.deleteLater()
+    kiosk.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def at_overview(kiosk: KioskApp, scenario: str = "electricity_arrears") -> None:
+    utility_id, number = DEMO_ACCOUNTS[scenario]
+    tap(kiosk.window.home.inquiry)
+    tap(kiosk.window.utility.tiles[utility_id])
+    for digit in number:
+        tap(kiosk.window.account_entry.keypad.keys[digit])
+    tap(kiosk.window.account_entry.submit)
+    wait_until(lambda: kiosk.journey.state.step is Step.OVERVIEW, what="the overview")
+
+
+def cash_in(kiosk: KioskApp) -> None:
+    tap(kiosk.window.overview.pay)
+    assert kiosk.journey.state.step is Step.PAY_NOTICE
+    tap(kiosk.window.pay_notice.start)
+    wait_until(lambda: kiosk.journey.state.payment.transaction_no != "", what="the payment to be opened")
+
+
+def insert(kiosk: KioskApp, *notes_yuan: int) -> None:
+    before = kiosk.journey.state.payment.paid_fen
+    for yuan in notes_yuan:
+        kiosk.devices.emulators.acceptor.insert_note(yuan)
+    wait_until(lambda: kiosk.journey.state.payment.paid_fen == before + 100 * sum(notes_yuan),
+               timeout_s=NOTE_TIMEOUT_S, what=f"notes {notes_yuan} to be credited")
+
+
+def test_a_cash_payment_is_journaled_posted_once_and_printed(paying_kiosk, sim, tmp_path):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    due = kiosk.journey.state.account.arrears_fen
+    cash_in(kiosk)
+    txn = kiosk.journey.state.payment.transaction_no
+
+    insert(kiosk, 100, 100, 50)
+    assert kiosk.window.cash_in.finish.isEnabled()
+    tap(kiosk.window.cash_in.finish)
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+
+    payment = kiosk.journey.state.payment
+    assert payment.outcome == "posted" and payment.slip_printed and payment.receipt_no
+    assert payment.credited_to_balance_fen == 25_000 - due
+    assert [p["transaction_no"] for p in sim.postings] == [txn]
+    assert sim.postings[0]["amount_fen"] == 25_000
+    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file)
+    assert journal.get(txn).state == "posted" and journal.get(txn).note_counts == {5000: 1, 10000: 2}
+    printed = kiosk.devices.emulators.printer.decoded().text
+    assert txn in printed and "已入账" in printed
+
+
+def test_a_note_above_the_cap_is_returned_with_the_reason_on_screen(paying_kiosk):
+    kiosk = paying_kiosk
+    at_overview(kiosk, "water_paid_up")  # nothing owed: the cap is the prepay allowance
+    cash_in(kiosk)
+    cap = kiosk.journey.state.payment.cap_fen
+
+    insert(kiosk, *([100] * (cap // 10_000)))
+    kiosk.devices.emulators.acceptor.insert_note(100)
+    wait_until(lambda: kiosk.journey.state.payment.returned_reason == "cash.note_over_cap", timeout_s=NOTE_TIMEOUT_S,
+               what="the over-cap note to come back")
+    assert kiosk.journey.state.payment.paid_fen == cap
+    wait_until(lambda: kiosk.devices.emulators.acceptor.counters.returned[100] == 1, timeout_s=NOTE_TIMEOUT_S,
+               what="the note back in the customer's hand")
+    assert kiosk.window.cash_in.returned.isVisible()
+
+
+def test_cancel_with_nothing_paid_goes_back_to_the_account_and_posts_nothing(paying_kiosk, sim):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    cash_in(kiosk)
+
+    tap(kiosk.window.cash_in.cancel)
+
+    wait_until(lambda: kiosk.journey.state.step is Step.OVERVIEW, what="back to the account")
+    assert sim.postings == []
+
+
+def test_cancel_after_a_note_pays_it_in_and_says_so(paying_kiosk, sim):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    cash_in(kiosk)
+    insert(kiosk, 20)
+    assert kiosk.window.cash_in.kept.isVisible()
+
+    tap(kiosk.window.cash_in.cancel)
+
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+    assert kiosk.journey.state.payment.paid_fen == 2_000
+    assert [p["amount_fen"] for p in sim.postings] == [2_000]
+
+
+def test_with_the_billing_system_down_the_money_is_received_and_posted_later_once(paying_kiosk, sim):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    cash_in(kiosk)
+    txn = kiosk.journey.state.payment.transaction_no
+    insert(kiosk, 50)
+    sim.inject("http_500", count=1000, path_prefix="/api/v1/payments")
+
+    tap(kiosk.window.cash_in.finish)
+
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the result")
+    assert kiosk.journey.state.payment.outcome == "pending"
+    assert "将稍后入账" in kiosk.devices.emulators.printer.decoded().text
+    sim.clear_faults()
+    kiosk.payments.sync.wake()
+    wait_until(lambda: [p["transaction_no"] for p in sim.postings] == [txn], timeout_s=20,
+               what="the sync worker to post it")
