@@ -10,6 +10,7 @@ the journey's clock forward instead of waiting a minute.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -23,6 +24,7 @@ from kiosk.backend.simulator import BackendSimulator
 from kiosk.availability import ServiceLevel
 from kiosk.config import KioskConfig, default_config
 from kiosk.devices import KioskDevices
+from kiosk.payment_stack import PaymentStack
 from kiosk.journey import Step
 from kiosk.runtime import stylesheet
 from screens.kiosk_app import KioskApp
@@ -86,6 +88,10 @@ class Tour:
         config = tour_config()
         # The devices are the emulators with the real drivers talking to them,
         # as in `make demo`: each device state below is played on an emulator.
+        # The money journal lives in a folder of its own for the tour's run.
+        self._data = tempfile.TemporaryDirectory(prefix="kiosk-tour-")
+        config = replace(config, storage=replace(config.storage, data_dir=self._data.name,
+                                                 key_file=os.path.join(self._data.name, "journal.key")))
         self.devices = KioskDevices(config.devices, realistic_emulators=False)
         self.kiosk = KioskApp(config, self.sim.url, clock=self.clock, devices=self.devices.fitted)
         self.window = self.kiosk.window
@@ -93,12 +99,17 @@ class Tour:
         self.window.show()
         self.kiosk.start()
         self.devices.start(self.kiosk.device_status.emit, self.kiosk.card_event.emit)
+        self.payments = PaymentStack(config, self.devices, lambda: self.kiosk.backend.get("sync"))
+        self.payments.start(lambda service: setattr(self.kiosk, "payments", service))
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
+        wait_until(lambda: self.kiosk.payments is not None, timeout_s=DEVICE_CHANGE_S, what="payments ready")
         self.expect_services(lambda level: level.cash and level.slip and level.card, "every device online")
 
     def close(self) -> None:
         self.devices.stop()
         self.kiosk.stop()
+        self.payments.stop()
+        self._data.cleanup()
         self.window.allow_close()
         self.window.close()
         self.sim.stop()
@@ -201,6 +212,7 @@ class Tour:
         self.kiosk.journey.tick()
         self.shoot("idle-prompt", lang)
 
+        self.visit_payment_states(lang)
         self.visit_device_states(lang)
 
         self.home(lang)
@@ -212,6 +224,60 @@ class Tour:
         self.kiosk.heartbeat()
         wait_until(lambda: not self.window.showing_out_of_order, what="the sign to come down")
 
+
+    def visit_payment_states(self, lang: str) -> None:
+        """A cash payment: the notice, notes going in, paying, posted; then pending and no slip."""
+        acceptor = self.devices.emulators.acceptor
+
+        def insert(*notes_yuan: int) -> None:
+            before = self.kiosk.journey.state.payment.paid_fen
+            for yuan in notes_yuan:
+                acceptor.insert_note(yuan)
+            wait_until(lambda: self.kiosk.journey.state.payment.paid_fen == before + 100 * sum(notes_yuan),
+                       timeout_s=DEVICE_CHANGE_S, what=f"notes {notes_yuan} credited")
+
+        def to_cash_in() -> None:
+            self.sim.restore_accounts()
+            self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
+            tap(self.window.overview.pay)
+            tap(self.window.pay_notice.start)
+            wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
+
+        self.sim.restore_accounts()  # the same bill is owed in every visit
+        self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
+        tap(self.window.overview.pay)
+        self.shoot("pay-notice", lang)
+        tap(self.window.pay_notice.start)
+        wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
+        insert(100, 100)
+        self.shoot("cash-in", lang)
+        insert(50)  # now above the amount due: the rest goes to the balance
+        self.sim.inject("delay", seconds=1.5, path_prefix="/api/v1/payments")
+        tap(self.window.cash_in.finish)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAYING, what="paying")
+        QTest.qWait(300)
+        self.shoot("paying", lang)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+        self.shoot("paid-posted", lang)
+        tap(self.window.paid.nav.home)
+
+        to_cash_in()
+        insert(100)
+        self.sim.inject("http_500", path_prefix="/api/v1/payments")
+        tap(self.window.cash_in.finish)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the pending result")
+        self.shoot("paid-pending", lang)
+        self.sim.clear_faults()
+        tap(self.window.paid.nav.home)
+
+        self.devices.emulators.printer.set_paper("out")
+        self.expect_services(lambda level: not level.slip, "paper out to be seen")
+        self.sim.restore_accounts()
+        self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
+        tap(self.window.overview.pay)
+        self.shoot("pay-notice-no-slip", lang)
+        self.devices.emulators.printer.set_paper("ok")
+        self.expect_services(lambda level: level.slip, "paper back")
 
     def visit_device_states(self, lang: str) -> None:
         """What the customer sees as devices fail and come back, each played on its emulator."""

@@ -146,14 +146,18 @@ class _Request:
 class _Billing:
     """What the billing system does, request by request (docs/api.md)."""
 
+    def restore_accounts(self) -> None:
+        """Balances and arrears back to the seed; postings and idempotency keys stay."""
+        self._accounts = {(a["utility"], a["account_no"]): json.loads(json.dumps(a)) for a in self._seed}
+
     def __init__(
         self, terminal_secret: str, accounts: Iterable[dict[str, Any]], token_ttl_s: int
     ) -> None:
         self._secret = terminal_secret
         self._token_ttl_s = token_ttl_s
-        self._accounts = {
-            (a["utility"], a["account_no"]): json.loads(json.dumps(a)) for a in accounts
-        }
+        self._seed = [json.loads(json.dumps(a)) for a in accounts]
+        self._accounts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.restore_accounts()
         self._tokens: dict[str, tuple[str, float]] = {}  # token -> (terminal, expiry)
         # (terminal, idempotency key) -> (request body, result body)
         self._payments: dict[tuple[str, str], tuple[dict, dict]] = {}
@@ -617,6 +621,11 @@ class BackendSimulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def restore_accounts(self) -> None:
+        """Every account as seeded again (the tour pays the same bill in each language)."""
+        with self._billing.lock:
+            self._billing.restore_accounts()
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired, as after the TTL ran out."""
