@@ -74,6 +74,7 @@ class KioskDevices:
         self.printer = None  # drivers.escpos.driver.PrinterDriver
         self.card_reader = None  # drivers.pcsc.reader.CardReaderDriver
         self._started = threading.Event()
+        self._on_acceptor_event: Callable[[object], None] | None = None
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -88,14 +89,18 @@ class KioskDevices:
 
     # -- life cycle ------------------------------------------------------------------
     def start(self, on_status: StatusListener, on_card_event: CardListener,
-              on_started: Callable[["KioskDevices"], None] | None = None) -> threading.Thread:
+              on_started: Callable[["KioskDevices"], None] | None = None,
+              on_acceptor_event: Callable[[object], None] | None = None) -> threading.Thread:
         """Build and start emulators and drivers on a thread of their own; returns it.
 
         ``on_status(DeviceStatus)`` and ``on_card_event(event)`` are called on
         driver threads.  A device that cannot even be built (a port setting the
         driver refuses) is reported as a status, never raised: the other
         devices still start.  ``on_started`` runs on that thread at the end.
+        ``on_acceptor_event`` hears every acceptor event from its very first
+        (a power-up with a note inside comes before anything else).
         """
+        self._on_acceptor_event = on_acceptor_event
         thread = threading.Thread(target=self._start, args=(on_status, on_card_event, on_started),
                                   name="devices-start", daemon=True)
         thread.start()
@@ -137,6 +142,8 @@ class KioskDevices:
             port = self.emulators.acceptor.port
         driver = AcceptorDriver(port, ACCEPTOR_POLL_S, ACCEPTOR_SILENCE_S)
         driver.publisher.subscribe(on_status)
+        if self._on_acceptor_event is not None:
+            driver.subscribe(self._on_acceptor_event)
         self.acceptor = driver.start()
 
     def _build_printer(self, on_status: StatusListener, _on_card_event: CardListener) -> None:

@@ -27,6 +27,7 @@ from kiosk.devices import KioskDevices
 log = logging.getLogger("kiosk.payment")
 
 JOURNAL_FILE = "journal.sqlite"
+BACKUPS_KEPT = 7
 DEVICES_START_TIMEOUT_S = 30.0
 
 
@@ -60,6 +61,9 @@ class PaymentStack:
         self.sync = None
         self.service = None
         self._stopping = threading.Event()
+        # Power-up notes the acceptor reports before the journal is open wait here.
+        self._lock = threading.Lock()
+        self._early_power_up: list = []
 
     def start(self, on_ready: Callable[[object], None]) -> threading.Thread:
         thread = threading.Thread(target=self._start, args=(on_ready,), name="payments-start", daemon=True)
@@ -72,15 +76,21 @@ class PaymentStack:
         from offline_store.outbox import SyncWorker
 
         try:
-            self.journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file)
-            cases = self.journal.recover(time.time())
+            journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file)
+            cases = journal.recover(time.time())
             for case in cases:
                 log.warning("payment recovered after an interruption", extra={"case": str(case)})
         except Exception:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
             log.critical("money journal could not be opened; cash payments are off", exc_info=True)
             return
+        with self._lock:  # from here on the acceptor's power-up news goes straight to the journal
+            self.journal = journal
+            early, self._early_power_up = self._early_power_up, []
+        for event in early:
+            self._reconcile(event)
         self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request))
         self.sync.start()
+        threading.Thread(target=self._housekeeping, name="journal-housekeeping", daemon=True).start()
         if not self.devices.wait_started(DEVICES_START_TIMEOUT_S) or self._stopping.is_set():
             log.error("devices did not start; cash payments are off")
             return
@@ -92,9 +102,50 @@ class PaymentStack:
             self.service.print_recovery_slip(case.transaction_no)
         on_ready(self.service)
 
+    # -- the acceptor's word at power-up (driver thread) ---------------------------
+    def acceptor_event(self, event) -> None:
+        """Give to :meth:`KioskDevices.start` as ``on_acceptor_event``."""
+        from drivers.id003.events import PowerUpWithNote
+
+        if not isinstance(event, PowerUpWithNote):
+            return
+        with self._lock:
+            if self.journal is None:
+                self._early_power_up.append(event)
+                return
+        self._reconcile(event)
+
+    def _reconcile(self, event) -> None:
+        outcome = self.journal.reconcile_power_up_note(event.where, event.denomination_fen, event.already_credited)
+        log.warning("acceptor powered up with a note inside", extra={
+            "where": event.where, "denomination_fen": event.denomination_fen,
+            "already_credited": event.already_credited, "journal": outcome.action, "detail": outcome.explanation})
+
+    # -- housekeeping: retention and backups --------------------------------------------
+    def _housekeeping(self) -> None:
+        """Purge old personal data and back the journal up, now and then every interval."""
+        storage = self.config.storage
+        interval_s = storage.backup_interval_h * 3600
+        while not self._stopping.is_set():
+            try:
+                purged = self.journal.purge_personal_data(storage.retention_days)
+                backup = Path(storage.backup_dir) / f"journal-{time.strftime('%Y%m%d-%H%M%S')}.sqlite"
+                self.journal.backup_to(backup)
+                _keep_newest(Path(storage.backup_dir), BACKUPS_KEPT)
+                log.info("journal housekeeping", extra={"purged": purged, "backup": str(backup)})
+            except Exception:  # noqa: BLE001 - a failed backup is logged; the money is in the journal
+                log.exception("journal housekeeping failed")
+            self._stopping.wait(interval_s)
+
     def stop(self) -> None:
         self._stopping.set()
         if self.sync is not None:
             self.sync.stop(5.0)
         if self.journal is not None:
             self.journal.close()
+
+
+def _keep_newest(folder: Path, count: int) -> None:
+    backups = sorted(folder.glob("journal-*.sqlite"))
+    for old in backups[:-count]:
+        old.unlink(missing_ok=True)

@@ -153,7 +153,8 @@ def run_kiosk(
         # Drivers (and emulators) start on their own thread; until each reports,
         # the monitor counts it as not there and offers nothing that needs it.
         devices.start(kiosk.device_status.emit, kiosk.card_event.emit,
-                      on_started=bridge.devices_started.emit if demo else None)
+                      on_started=bridge.devices_started.emit if demo else None,
+                      on_acceptor_event=payments.acceptor_event)
         # Journal (recovery first), sync worker, then the payment service.
         payments.start(bridge.payments_ready.emit)
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
