@@ -127,6 +127,7 @@ class KioskApp(QObject):
         self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)
         self.window.home.card_chosen.connect(self.journey.start_card_inquiry)
         self._heartbeat_running = False
+        self._stopping = False
         self.journey.subscribe(self._on_journey_changed)
         self._idle_timer = QTimer(self, interval=1000, timeout=self._tick)
         self._heartbeat_timer = QTimer(self, singleShot=True, timeout=self.heartbeat)
@@ -171,6 +172,9 @@ class KioskApp(QObject):
         QTimer.singleShot(0, self.window, self.window.build_remaining_screens)
 
     def stop(self) -> None:
+        # Drivers stopped after this report "stopped": that is the kiosk
+        # closing, not a device fault, and must not go into the archive.
+        self._stopping = True
         self._idle_timer.stop()
         self._heartbeat_timer.stop()
         # Let lookups and heartbeats in flight finish (each has its own
@@ -191,6 +195,8 @@ class KioskApp(QObject):
 
     # -- devices -----------------------------------------------------------------
     def _on_device_status(self, status: DeviceStatus) -> None:
+        if self._stopping:
+            return
         # Most news changes nothing a customer sees (the acceptor busy with a
         # note, a card present); re-rendering the overview for it costs ~10 ms
         # of the GUI thread (bench/gui_stall.py), so only a new service level does.
