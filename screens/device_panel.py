@@ -16,14 +16,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QGridLayout, QGroupBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+    QApplication, QGridLayout, QGroupBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
 from kiosk.devices import KioskDevices
 
 NOTES_YUAN = (1, 5, 10, 20, 50, 100)
-ALL_NOTES_FEN = frozenset(yuan * 100 for yuan in NOTES_YUAN)
 _LOG_LINES = 200
 # The kiosk's stylesheet sizes buttons for fingers on a 1920×1080 screen; the
 # panel is a small window on a developer's screen.
@@ -105,9 +104,8 @@ class DevicePanel(QWidget):
         for column, yuan in enumerate(NOTES_YUAN):
             self._button(grid, f"¥{yuan}", 1, column, lambda y=yuan: emulator.insert_note(y), f"note_{yuan}")
         self._button(grid, "Counterfeit", 2, 0, emulator.reject, "counterfeit", span=2)
-        self.intake = QCheckBox("Intake on (a payment would turn it on)")
-        self.intake.toggled.connect(self._set_intake)
-        grid.addWidget(self.intake, 2, 2, 1, 4)
+        # Only a payment opens the acceptor: a note fed outside one waits at the slot.
+        grid.addWidget(QLabel("Notes are taken while a payment is open."), 2, 2, 1, 4)
         self._toggle(grid, "Jam", 3, 0, lambda on: emulator.jam() if on else emulator.clear_jam(), "jam")
         self._toggle(grid, "Stacker full", 3, 2, emulator.stacker_full, "stacker_full")
         self._toggle(grid, "Cash box out", 3, 4, emulator.stacker_open, "stacker_open")
@@ -182,16 +180,6 @@ class DevicePanel(QWidget):
             self._append(f"› {what}")
 
     # -- actions that need a driver --------------------------------------------------------
-    def _set_intake(self, on: bool) -> None:
-        acceptor = self.devices.acceptor
-        if acceptor is None:
-            return
-        if on:
-            acceptor.enable(ALL_NOTES_FEN)
-        else:
-            acceptor.inhibit()
-        self._append(f"› intake {'on: notes are stacked and credited' if on else 'off: acceptor inhibited'}")
-
     def _print_test_slip(self) -> None:
         from drivers.escpos.slip import test_slip
 
