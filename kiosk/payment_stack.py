@@ -41,11 +41,11 @@ def check_journal_key(config: KioskConfig) -> str | None:
     Without its key the journal's personal data cannot be read and new
     payments cannot be sealed; a kiosk that took money anyway could not
     account for it.  On a fresh journal the key is created (mode 0600)."""
-    from offline_store.money_journal import MoneyJournal
+    from offline_store.journal_file import file_holds_personal_data
     from offline_store.pii import PiiKeyError, open_or_create_key
 
     try:
-        open_or_create_key(config.storage.key_file, MoneyJournal.file_holds_personal_data(journal_path(config)))
+        open_or_create_key(config.storage.key_file, file_holds_personal_data(journal_path(config)))
     except PiiKeyError as exc:
         return str(exc)
     return None

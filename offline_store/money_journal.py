@@ -60,6 +60,7 @@ import sqlite_utils
 
 from kiosk.backend.models import PaymentNote, PaymentRequest, PaymentResult
 from kiosk.masking import mask_account, mask_name
+from offline_store import journal_file
 from offline_store.device_archive import open_database
 from offline_store.pii import PiiKey, PiiKeyMismatch, open_or_create_key
 
@@ -389,19 +390,7 @@ class MoneyJournal:
         key = open_or_create_key(key_file, cls.file_holds_personal_data(path))
         return cls(path, key, clock)
 
-    @staticmethod
-    def file_holds_personal_data(path: str | Path) -> bool:
-        """Whether the journal file at ``path`` holds encrypted personal data (read-only look)."""
-        path = Path(path)
-        if not path.exists():
-            return False
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
-        try:
-            exists = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'").fetchone()
-            return bool(exists) and _holds_personal_data(connection)
-        finally:
-            connection.close()
+    file_holds_personal_data = staticmethod(journal_file.file_holds_personal_data)
 
     def close(self) -> None:
         with self._lock:
@@ -433,7 +422,7 @@ class MoneyJournal:
         row = conn.execute("SELECT value FROM meta WHERE key = 'pii_key_id'").fetchone()
         if row and row[0] == self._key.key_id:
             return
-        if row and _holds_personal_data(conn):
+        if row and journal_file.holds_personal_data(conn):
             raise PiiKeyMismatch(
                 f"(key {self._key.key_id})",
                 f"the journal {self.path} holds personal data sealed with key {row[0]}, not this one",
@@ -444,7 +433,7 @@ class MoneyJournal:
 
     def holds_personal_data(self) -> bool:
         with self._lock:
-            return _holds_personal_data(self._db.conn)
+            return journal_file.holds_personal_data(self._db.conn)
 
     # -- opening and taking cash ----------------------------------------------------
     def open_payment(self, terminal_id: str, utility: str, account_no: str, holder_name: str, address: str,
@@ -977,11 +966,6 @@ def _payment(row: tuple, notes: tuple[tuple[int, int], ...]) -> Payment:
     return Payment(txn, terminal, utility, account_masked, holder_masked, due, cap, state, paid,
                    tuple(map(tuple, notes)), opened, committed, paid_at, finished, receipt, posted_at, balance,
                    arrears, code, message, attempts, bool(recovered), purged_at is not None)
-
-
-def _holds_personal_data(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM payments WHERE account_no_enc IS NOT NULL OR holder_enc IS NOT NULL "
-                        "OR address_enc IS NOT NULL LIMIT 1").fetchone() is not None
 
 
 def _check_fen(name: str, value: int, *, minimum: int) -> None:

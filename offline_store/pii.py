@@ -26,8 +26,6 @@ import secrets
 import stat
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # 96 bits, GCM's native nonce size
@@ -76,6 +74,10 @@ class PiiKey:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError(f"a personal-data key is {KEY_BYTES} bytes, got {len(key)}")
+        # cryptography is loaded here, not at import: the start-up key check
+        # (open_or_create_key) runs before the window and needs only the file.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
         # Names the key without revealing it; the journal stores it to tell a
         # wrong key (restored from the wrong terminal) from the right one.
@@ -161,6 +163,8 @@ class PiiKey:
         if len(blob) < 1 + NONCE_BYTES + 16 or blob[0] != FORMAT_VERSION:
             raise PiiDecryptionError(f"{table}.{field} of {row}: not a sealed value")
         nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(nonce, sealed, _aad(table, row, field)).decode("utf-8")
         except InvalidTag:
