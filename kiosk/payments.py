@@ -83,9 +83,13 @@ class PaymentService:
         if payment.state == "referred":
             problem = problem or "pay.problem_account_rejected"
         outcome = payment.state if payment.state in FINAL_STATES else "pending"
-        if problem and outcome == "posted":
-            outcome = "referred"  # money may be left in the acceptor: the counter must look
-        slip_printed = self._print_slip(payment, outcome)
+        # A problem (a note may be left in the acceptor) does not change where
+        # the money went; the screen and the slip add it and send to the counter.
+        try:
+            slip_printed = self._print_slip(payment, outcome, problem)
+        except Exception:  # noqa: BLE001 - a slip never decides the money
+            log.exception("slip could not be laid out", extra={"txn": txn})
+            slip_printed = False
         log.info("payment finished", extra={"txn": txn, "outcome": outcome, "paid_fen": result.paid_fen,
                                             "slip": slip_printed})
         return PaymentOutcome(outcome, txn, result.paid_fen, receipt_no=getattr(payment, "receipt_no", "") or "",
@@ -113,10 +117,17 @@ class PaymentService:
         outcome = payment.state if payment.state in FINAL_STATES else "pending"
         return self._print(recovery_slip(self.slip_data(payment, outcome)), transaction_no)
 
-    def _print_slip(self, payment, outcome: str) -> bool:
-        from kiosk.payment_slips import payment_slip
+    def _print_slip(self, payment, outcome: str, problem_key: str = "") -> bool:
+        from kiosk.payment_slips import payment_slip, referral_slip
 
-        return self._print(payment_slip(self.slip_data(payment, outcome)), payment.transaction_no)
+        data = self.slip_data(payment, outcome)
+        if problem_key:  # what happened, in both languages, for the counter
+            from kiosk.i18n import Translator
+
+            slip = referral_slip(data, Translator("zh")(problem_key), Translator("en")(problem_key))
+        else:
+            slip = payment_slip(data)
+        return self._print(slip, payment.transaction_no)
 
     def _print(self, slip, transaction_no: str) -> bool:
         if self.printer is None or not self.printer.status.usable:

@@ -203,6 +203,14 @@ class KioskApp(QObject):
         before = self.service_level()
         if self.monitor.update(status) and self.service_level() != before:
             self.render()
+            level = self.service_level()
+            if self.journey.state.step is Step.CASH_IN and not (level.in_service and level.cash):
+                # The acceptor failed mid-payment (a jam, the cash box pulled):
+                # what is journaled is paid in now; the result screen refers
+                # the customer to the counter if a note may be inside.
+                log.error("acceptor failed during cash-in; finishing the payment",
+                          extra={"reason": status.reason})
+                self.finish_payment()
 
     def _on_card_event(self, event) -> None:
         """CardInserted / CardError from the card reader driver, on the GUI thread.

@@ -67,7 +67,9 @@ class PaidScreen(QWidget):
         for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * 5):
             name.setText(text_name)
             value.setText(text_value)
-        self.advice.setText(tr(_ADVICE[payment.outcome], hotline=ctx.config.terminal.hotline,
+        # Whatever the outcome, a problem (a note may be inside the acceptor) sends to the counter.
+        advice = "paid.referred_advice" if payment.problem_key else _ADVICE[payment.outcome]
+        self.advice.setText(tr(advice, hotline=ctx.config.terminal.hotline,
                                transaction_no=payment.transaction_no))
         self.slip.setText(tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip"))
 

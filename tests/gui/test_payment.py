@@ -155,3 +155,22 @@ def test_with_the_billing_system_down_the_money_is_received_and_posted_later_onc
     kiosk.payments.sync.wake()
     wait_until(lambda: [p["transaction_no"] for p in sim.postings] == [txn], timeout_s=20,
                what="the sync worker to post it")
+
+
+def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(paying_kiosk, sim):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    cash_in(kiosk)
+    txn = kiosk.journey.state.payment.transaction_no
+    insert(kiosk, 100)
+
+    kiosk.devices.emulators.acceptor.jam()
+
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=25, what="the result after the jam")
+    payment = kiosk.journey.state.payment
+    assert payment.outcome == "posted" and payment.problem_key == "pay.problem_acceptor"
+    assert "staffed counter" in kiosk.window.paid.advice.text() or "人工服务窗口" in kiosk.window.paid.advice.text()
+    assert payment.paid_fen == 10_000
+    assert [(p["transaction_no"], p["amount_fen"]) for p in sim.postings] == [(txn, 10_000)]
+    slip = kiosk.devices.emulators.printer.decoded().text
+    assert txn in slip and "收币机出现故障" in slip
