@@ -96,6 +96,8 @@ class LookupRequest:
 @dataclass(frozen=True)
 class IdlePrompt:
     seconds_left: int
+    # During cash-in the countdown ends in paying in what was stacked, not in a wipe.
+    cash_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -481,7 +483,8 @@ class Journey:
         if idle >= self._cash_in_timeout_s:
             return self.finish_cash_in()
         if idle >= self._cash_in_prompt_s:
-            self._set(replace(state, idle_prompt=IdlePrompt(int(self._cash_in_timeout_s - idle + 0.999))))
+            self._set(replace(state, idle_prompt=IdlePrompt(int(self._cash_in_timeout_s - idle + 0.999),
+                                                            cash_in=True)))
         return False
 
 

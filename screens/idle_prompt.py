@@ -54,9 +54,10 @@ class IdlePromptOverlay(QWidget):
             return
         self.question.setText(ctx.tr("idle.question"))
         self.countdown.setText(str(prompt.seconds_left))
-        self.explain.setText(ctx.tr("idle.explain", seconds=prompt.seconds_left))
+        self.explain.setText(ctx.tr("idle.explain_cash_in" if prompt.cash_in else "idle.explain",
+                                    seconds=prompt.seconds_left))
         self.continue_button.setText(ctx.tr("idle.more_time"))
-        self.finish_button.setText(ctx.tr("idle.finish"))
+        self.finish_button.setText(ctx.tr("cash.done" if prompt.cash_in else "idle.finish"))
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()

@@ -251,6 +251,10 @@ class Tour:
         wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
         insert(100, 100)
         self.shoot("cash-in", lang)
+        self.clock.advance(self.kiosk.config.payment.cash_in_prompt_after_s + 1)
+        self.kiosk.journey.tick()
+        self.shoot("cash-in-idle-prompt", lang)
+        tap(self.window.idle_prompt.continue_button)
         insert(50)  # now above the amount due: the rest goes to the balance
         self.sim.inject("delay", seconds=1.5, path_prefix="/api/v1/payments")
         tap(self.window.cash_in.finish)

@@ -118,7 +118,7 @@ def test_an_idle_customer_is_asked_during_cash_in_and_the_timeout_pays_in_what_w
 
     clock.now += 46
     assert journey.tick() is False
-    assert journey.state.idle_prompt.seconds_left == 44
+    assert journey.state.idle_prompt.seconds_left == 44 and journey.state.idle_prompt.cash_in
     clock.now += 44
 
     assert journey.tick() is True  # the owner finishes the cash-in now
