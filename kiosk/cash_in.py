@@ -162,12 +162,9 @@ class CashIn:
             self._on_change(progress)
         elif isinstance(event, NoteUnaccounted):
             # The driver could not tell whether a note went into the box; the
-            # collection count settles it.  Kept for the technician and the slip.
+            # payment stack journals it (for the collection count), here it is
+            # only remembered for the result screen and the slip.
             self._unaccounted.append(event.reason)
-            self._journal.record_unassigned_note(self._progress.transaction_no, event.denomination_fen,
-                                                 event.reason)
-            log.error("note unaccounted during cash-in", extra={"txn": self._progress.transaction_no,
-                                                                "reason": event.reason})
 
     def _credit(self, event: NoteCredited) -> None:
         txn = self._progress.transaction_no

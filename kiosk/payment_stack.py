@@ -29,6 +29,7 @@ log = logging.getLogger("kiosk.payment")
 JOURNAL_FILE = "journal.sqlite"
 BACKUPS_KEPT = 7
 DEVICES_START_TIMEOUT_S = 30.0
+JOURNAL_WAIT_S = 30.0  # the longest the acceptor waits for the journal to open at start
 
 
 def journal_path(config: KioskConfig) -> Path:
@@ -61,9 +62,8 @@ class PaymentStack:
         self.sync = None
         self.service = None
         self._stopping = threading.Event()
-        # Power-up notes the acceptor reports before the journal is open wait here.
-        self._lock = threading.Lock()
-        self._early_power_up: list = []
+        # The acceptor's notes outside a payment wait for this before they are written.
+        self._journal_ready = threading.Event()
 
     def start(self, on_ready: Callable[[object], None]) -> threading.Thread:
         thread = threading.Thread(target=self._start, args=(on_ready,), name="payments-start", daemon=True)
@@ -82,12 +82,10 @@ class PaymentStack:
                 log.warning("payment recovered after an interruption", extra={"case": str(case)})
         except Exception:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
             log.critical("money journal could not be opened; cash payments are off", exc_info=True)
+            self._journal_ready.set()  # nothing to wait for: the acceptor's news goes to the log
             return
-        with self._lock:  # from here on the acceptor's power-up news goes straight to the journal
-            self.journal = journal
-            early, self._early_power_up = self._early_power_up, []
-        for event in early:
-            self._reconcile(event)
+        self.journal = journal
+        self._journal_ready.set()  # the acceptor's news held back so far is written now
         self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request))
         self.sync.start()
         threading.Thread(target=self._housekeeping, name="journal-housekeeping", daemon=True).start()
@@ -102,24 +100,35 @@ class PaymentStack:
             self.service.print_recovery_slip(case.transaction_no)
         on_ready(self.service)
 
-    # -- the acceptor's word at power-up (driver thread) ---------------------------
+    # -- notes the acceptor reports outside any payment (driver thread) ------------
     def acceptor_event(self, event) -> None:
-        """Give to :meth:`KioskDevices.start` as ``on_acceptor_event``."""
-        from drivers.id003.events import PowerUpWithNote
+        """Give to :meth:`KioskDevices.start` as ``on_acceptor_event``.
 
-        if not isinstance(event, PowerUpWithNote):
+        A power-up with a note inside, or a note stacked that no cash-in saw
+        (the kiosk died between STACK and VEND VALID), is written to the
+        journal here, on the driver's thread, *before* the driver goes on
+        (RESET, ACK): until the journal is open the driver waits.  Held only
+        in memory, such a note would be lost by a crash in that window.
+        """
+        from drivers.id003.events import NoteUnaccounted, PowerUpWithNote
+
+        if not isinstance(event, PowerUpWithNote | NoteUnaccounted):
             return
-        with self._lock:
-            if self.journal is None:
-                self._early_power_up.append(event)
-                return
-        self._reconcile(event)
-
-    def _reconcile(self, event) -> None:
-        outcome = self.journal.reconcile_power_up_note(event.where, event.denomination_fen, event.already_credited)
-        log.warning("acceptor powered up with a note inside", extra={
-            "where": event.where, "denomination_fen": event.denomination_fen,
-            "already_credited": event.already_credited, "journal": outcome.action, "detail": outcome.explanation})
+        if not self._journal_ready.wait(JOURNAL_WAIT_S) or self.journal is None:
+            # The log is the only trace left: everything the technician needs is in it.
+            log.critical("acceptor note not journaled: the journal is not open", extra={"event": repr(event)})
+            return
+        if isinstance(event, PowerUpWithNote):
+            outcome = self.journal.reconcile_power_up_note(event.where, event.denomination_fen,
+                                                           event.already_credited)
+            log.warning("acceptor powered up with a note inside", extra={
+                "where": event.where, "denomination_fen": event.denomination_fen,
+                "already_credited": event.already_credited, "journal": outcome.action,
+                "detail": outcome.explanation})
+        else:
+            note = self.journal.record_unassigned_note(None, event.denomination_fen, event.reason)
+            log.error("note possibly in the cash box without a credit", extra={
+                "denomination_fen": event.denomination_fen, "reason": event.reason, "journal_id": note.id})
 
     # -- housekeeping: retention and backups --------------------------------------------
     def _housekeeping(self) -> None:
@@ -129,6 +138,7 @@ class PaymentStack:
         while not self._stopping.is_set():
             try:
                 purged = self.journal.purge_personal_data(storage.retention_days)
+                _remove_unfinished_backups(Path(storage.backup_dir))
                 backup = Path(storage.backup_dir) / f"journal-{time.strftime('%Y%m%d-%H%M%S')}.sqlite"
                 self.journal.backup_to(backup)
                 _keep_newest(Path(storage.backup_dir), BACKUPS_KEPT)
@@ -149,3 +159,11 @@ def _keep_newest(folder: Path, count: int) -> None:
     backups = sorted(folder.glob("journal-*.sqlite"))
     for old in backups[:-count]:
         old.unlink(missing_ok=True)
+
+
+def _remove_unfinished_backups(folder: Path) -> None:
+    """A backup cut short (the kiosk killed mid-copy) leaves its temporary copy:
+    a whole journal, personal data included.  Only this thread writes backups,
+    so any temporary found before a new one starts is such a leftover."""
+    for leftover in folder.glob(".journal-*.tmp*"):
+        leftover.unlink(missing_ok=True)

@@ -98,8 +98,9 @@ class Tour:
         self.window.resize(*size)
         self.window.show()
         self.kiosk.start()
-        self.devices.start(self.kiosk.device_status.emit, self.kiosk.card_event.emit)
         self.payments = PaymentStack(config, self.devices, lambda: self.kiosk.backend.get("sync"))
+        self.devices.start(self.kiosk.device_status.emit, self.kiosk.card_event.emit,
+                           on_acceptor_event=self.payments.acceptor_event)
         self.payments.start(lambda service: setattr(self.kiosk, "payments", service))
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
         wait_until(lambda: self.kiosk.payments is not None, timeout_s=DEVICE_CHANGE_S, what="payments ready")

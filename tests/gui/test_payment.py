@@ -32,8 +32,8 @@ def paying_kiosk(qapp, sim, clock, tmp_path) -> Iterator[KioskApp]:
     kiosk.window.resize(*SCREEN)
     kiosk.window.show()
     kiosk.start()
-    devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
     stack = PaymentStack(config, devices, lambda: kiosk.backend.get("sync"))
+    devices.start(kiosk.device_status.emit, kiosk.card_event.emit, on_acceptor_event=stack.acceptor_event)
     stack.start(lambda service: setattr(kiosk, "payments", service))
     wait_until(lambda: kiosk.payments is not None and kiosk.service_level().cash and kiosk.service_level().slip,
                timeout_s=NOTE_TIMEOUT_S, what="payments ready with acceptor and printer online")
