@@ -39,6 +39,8 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) bench/transition.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/acceptor_latency.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/gui_stall.py --seconds 10 2>/dev/null
+	$(PY) bench/sync_faults.py --payments 10000
+	$(PY) bench/crash_cash_in.py --runs 200
 
 setup: apt-packages $(STAMP)
 
