@@ -275,6 +275,15 @@ class Tour:
         self.sim.clear_faults()
         tap(self.window.paid.nav.home)
 
+        to_cash_in()  # the acceptor jams with a note taken: paid in, sent to the counter
+        insert(50)
+        acceptor.jam()
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=25, what="the result after a jam")
+        self.shoot("paid-acceptor-failed", lang)
+        acceptor.clear_jam()
+        self.expect_services(lambda level: level.in_service and level.cash, "the jam cleared")
+        tap(self.window.paid.nav.home)
+
         self.devices.emulators.printer.set_paper("out")
         self.expect_services(lambda level: not level.slip, "paper out to be seen")
         self.sim.restore_accounts()
