@@ -275,6 +275,14 @@ class Tour:
         self.sim.clear_faults()
         tap(self.window.paid.nav.home)
 
+        to_cash_in()  # the account is closed at the billing office meanwhile: referred
+        insert(20)
+        self.sim.close_account(*DEMO_ACCOUNTS["electricity_arrears"])
+        tap(self.window.cash_in.finish)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the referred result")
+        self.shoot("paid-referred", lang)
+        tap(self.window.paid.nav.home)
+
         to_cash_in()  # the acceptor jams with a note taken: paid in, sent to the counter
         insert(50)
         acceptor.jam()

@@ -146,6 +146,9 @@ class _Request:
 class _Billing:
     """What the billing system does, request by request (docs/api.md)."""
 
+    def close_account(self, utility: str, account_no: str) -> None:
+        self._accounts[(utility, account_no)]["status"] = "closed"
+
     def restore_accounts(self) -> None:
         """Balances and arrears back to the seed; postings and idempotency keys stay."""
         self._accounts = {(a["utility"], a["account_no"]): json.loads(json.dumps(a)) for a in self._seed}
@@ -621,6 +624,11 @@ class BackendSimulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def close_account(self, utility: str, account_no: str) -> None:
+        """The billing office closes an account (a payment to it is then refused, 422 ACCOUNT_CLOSED)."""
+        with self._billing.lock:
+            self._billing.close_account(utility, account_no)
 
     def restore_accounts(self) -> None:
         """Every account as seeded again (the tour pays the same bill in each language)."""

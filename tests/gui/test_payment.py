@@ -174,3 +174,22 @@ def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(p
     assert [(p["transaction_no"], p["amount_fen"]) for p in sim.postings] == [(txn, 10_000)]
     slip = kiosk.devices.emulators.printer.decoded().text
     assert txn in slip and "收币机出现故障" in slip
+
+
+def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kept(paying_kiosk, sim):
+    kiosk = paying_kiosk
+    at_overview(kiosk)
+    cash_in(kiosk)
+    txn = kiosk.journey.state.payment.transaction_no
+    insert(kiosk, 20)
+    sim.close_account(*DEMO_ACCOUNTS["electricity_arrears"])  # at the billing office, meanwhile
+
+    tap(kiosk.window.cash_in.finish)
+
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+    payment = kiosk.journey.state.payment
+    assert payment.outcome == "referred" and payment.problem_key == "pay.problem_account_rejected"
+    assert sim.postings == []
+    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file)
+    assert journal.get(txn).state == "referred" and journal.get(txn).paid_fen == 2_000  # kept for the counter
+    assert txn in kiosk.devices.emulators.printer.decoded().text
