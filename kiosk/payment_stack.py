@@ -86,7 +86,8 @@ class PaymentStack:
             return
         self.journal = journal
         self._journal_ready.set()  # the acceptor's news held back so far is written now
-        self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request))
+        self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request),
+                               status=lambda txn: self._post_client().payment_status(txn))
         self.sync.start()
         threading.Thread(target=self._housekeeping, name="journal-housekeeping", daemon=True).start()
         if not self.devices.wait_started(DEVICES_START_TIMEOUT_S) or self._stopping.is_set():

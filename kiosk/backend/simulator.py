@@ -43,7 +43,13 @@ from kiosk.backend.seed import DEMO_ACCOUNTS, seed_accounts
 
 log = logging.getLogger("kiosk.backend.simulator")
 
-FAULT_KINDS = ("delay", "http_500", "drop", "malformed_json", "html_error", "drop_after_commit")
+FAULT_KINDS = ("delay", "http_500", "drop", "malformed_json", "html_error", "drop_after_commit",
+               "booked_then_500_final", "booked_then_huge_numbers", "booked_then_malformed")
+# The "booked_then_*" faults do the work, then answer with something a kiosk
+# cannot use: a 500 that says "do not retry", numbers that fit no 64-bit
+# integer, or a body cut short.  The kiosk must learn the truth from
+# GET /payments/{no} instead of referring money that was posted.
+_BOOKED_THEN = ("booked_then_500_final", "booked_then_huge_numbers", "booked_then_malformed")
 
 # Banknotes the utility accepts (1, 5, 10, 20, 50 and 100 yuan), in fen.
 ACCEPTED_DENOMINATIONS_FEN = (100, 500, 1000, 2000, 5000, 10000)
@@ -78,6 +84,20 @@ _PROXY_502_PAGE = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+def _booked_then_lie(done: "_Reply", kind: str) -> "_Reply":
+    """The work is done (``done`` is the true answer); what the kiosk is told instead."""
+    if kind == "booked_then_500_final":
+        reply = _error(500, "INTERNAL_ERROR")
+        body = json.loads(reply.payload)
+        body["error"]["retryable"] = False
+        return _json_reply(500, body)
+    if kind == "booked_then_huge_numbers" and done.status < 300:
+        body = json.loads(done.payload)
+        body["balance_after_fen"] = 2**64
+        return _json_reply(done.status, body, done.headers)
+    return _Reply(done.status, done.payload[: max(1, len(done.payload) // 2)], headers=done.headers)
 
 
 def now_iso() -> str:
@@ -498,6 +518,8 @@ class _Handler(BaseHTTPRequestHandler):
             return _Reply(200, _MALFORMED_BODY)
         if fault.kind == "html_error":
             return _Reply(502, _PROXY_502_PAGE, content_type="text/html")
+        if fault.kind in _BOOKED_THEN:
+            return _booked_then_lie(billing.handle(request), fault.kind)
         billing.handle(request)  # drop_after_commit: the work is done, the answer lost
         return None
 
