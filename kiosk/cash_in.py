@@ -50,8 +50,8 @@ class CashInProgress:
     # Why the last note came back (an i18n key), until the next note is stacked.
     returned_reason: str = ""
     note_in_escrow: bool = False
-    # The journal could not write a note: the money is in the box, the
-    # payment cannot go on; the screen refers the customer to the counter.
+    # The journal could not write: intake stopped (every note stacked so far
+    # is journaled; the one in escrow went back); the customer is referred.
     journal_failed: bool = False
 
     @property
@@ -72,12 +72,17 @@ class CashInResult:
     # holds is not in this payment; the customer is referred to the counter.
     acceptor_unsettled: bool = False
     unaccounted: tuple[str, ...] = field(default=())
+    # The journal could not commit (the disk failed): the notes are journaled
+    # and the payment is finished by recovery at the next start.
+    commit_failed: bool = False
 
 
 class CashIn:
     def __init__(self, journal, acceptor, transaction_no: str, amount_due_fen: int, cap_fen: int,
                  accepted_fen: frozenset[int], on_change: Callable[[CashInProgress], None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, guard: Callable[[], str] | None = None) -> None:
+        """``guard()`` says why the journal should take no more notes ("" when it can):
+        e.g. the disk is nearly full.  It is asked before every note."""
         self._journal = journal
         self._acceptor = acceptor
         self._accepted = frozenset(accepted_fen)
@@ -89,6 +94,9 @@ class CashIn:
         self._lock = threading.Lock()
         self._closing = False
         self._reserved_fen = 0  # stacking decided, credit not yet seen
+        self._marks: list[tuple[int, int]] = []  # (write-ahead mark id, fen) of notes told to stack
+        self._intake_stopped = False  # the journal failed: every further note goes back
+        self._guard = guard
         self._unaccounted: list[str] = []
         self._progress = CashInProgress(transaction_no, amount_due_fen, cap_fen)
 
@@ -122,37 +130,87 @@ class CashIn:
         if not settled:
             log.error("acceptor did not settle; committing what the journal holds",
                       extra={"txn": txn, "status": self._acceptor.status.reason})
-        if progress.notes_fen:
-            self._journal.commit(txn, paid_at=self._clock())
-        else:
-            self._journal.cancel(txn)
+        commit_failed = False
+        try:
+            if progress.notes_fen:
+                self._journal.commit(txn, paid_at=self._clock())
+            else:
+                self._journal.cancel(txn)
+        except Exception:  # noqa: BLE001 - the notes are on disk; recovery commits them at the next start
+            log.critical("payment could not be committed; recovery will finish it", exc_info=True,
+                         extra={"txn": txn, "paid_fen": progress.paid_fen})
+            commit_failed = True
         log.info("cash-in finished", extra={"txn": txn, "paid_fen": progress.paid_fen,
                                             "notes": len(progress.notes_fen), "settled": settled})
-        return CashInResult(txn, progress.paid_fen, bool(progress.notes_fen), not settled, tuple(self._unaccounted))
+        return CashInResult(txn, progress.paid_fen, bool(progress.notes_fen), not settled, tuple(self._unaccounted),
+                            commit_failed=commit_failed)
 
     # -- the acceptor's side (driver thread) ----------------------------------------------
     def decide(self, denomination_fen: int) -> bool:
-        """Stack this note?  Only an accepted note that keeps the total within the cap."""
+        """Stack this note?  Only an accepted note that keeps the total within the cap,
+        and only once the journal holds a write-ahead mark of it (value and payment):
+        a note is never stacked unless the journal can record it."""
         with self._lock:
             if self._closing:
                 return False
-            if denomination_fen not in self._accepted:
+            if self._intake_stopped:
+                reason = "cash.journal_unavailable"
+            elif denomination_fen not in self._accepted:
                 reason = "cash.note_not_accepted"
             elif self._progress.paid_fen + self._reserved_fen + denomination_fen > self._progress.cap_fen:
                 reason = "cash.note_over_cap"
             else:
-                self._reserved_fen += denomination_fen
-                self._progress = replace(self._progress, note_in_escrow=True, returned_reason="")
                 reason = ""
-            progress = self._progress if not reason else replace(self._progress, returned_reason=reason)
-            self._progress = progress
+                self._reserved_fen += denomination_fen
+        if not reason:
+            reason = self._mark(denomination_fen)  # I/O: outside the lock the screen reads under
+        with self._lock:
+            if reason:
+                if reason == "cash.journal_unavailable" and not self._intake_stopped:
+                    self._intake_stopped = True
+                    self._reserved_fen = max(0, self._reserved_fen - denomination_fen)
+                self._progress = replace(self._progress, returned_reason=reason,
+                                         journal_failed=self._progress.journal_failed or self._intake_stopped)
+            else:
+                self._progress = replace(self._progress, note_in_escrow=True, returned_reason="")
+            progress = self._progress
         self._on_change(progress)
+        if reason == "cash.journal_unavailable":
+            self._acceptor.inhibit()  # no more notes until this payment is finished
         return not reason
+
+    def _mark(self, denomination_fen: int) -> str:
+        """The write-ahead mark; "" when written, else why the note goes back."""
+        txn = self._progress.transaction_no
+        problem: object = self._guard() if self._guard is not None else ""
+        if not problem:
+            try:
+                mark_id = self._journal.mark_escrow(txn, denomination_fen)
+            except Exception as error:  # noqa: BLE001 - disk full, read-only, anything: the note goes back
+                problem = error
+            else:
+                with self._lock:
+                    self._marks.append((mark_id, denomination_fen))
+                return ""
+        log.critical("journal cannot take a note: returning it and stopping intake",
+                     extra={"txn": txn, "denomination_fen": denomination_fen, "problem": str(problem)})
+        return "cash.journal_unavailable"
+
+    def _take_mark(self, denomination_fen: int | None) -> int | None:
+        """The oldest open mark of this value (ID-003 has one escrow position, so at most one)."""
+        with self._lock:
+            for index, (mark_id, fen) in enumerate(self._marks):
+                if denomination_fen is None or fen == denomination_fen:
+                    del self._marks[index]
+                    return mark_id
+        return None
 
     def _on_event(self, event) -> None:
         if isinstance(event, NoteCredited):
             self._credit(event)
         elif isinstance(event, NoteReturned | NoteRejected):
+            if isinstance(event, NoteReturned):
+                self._close_mark(event.denomination_fen, "returned")
             with self._lock:
                 if isinstance(event, NoteReturned) and event.denomination_fen is not None:
                     self._reserved_fen = max(0, self._reserved_fen - event.denomination_fen)
@@ -164,14 +222,25 @@ class CashIn:
             # The driver could not tell whether a note went into the box; the
             # payment stack journals it (for the collection count), here it is
             # only remembered for the result screen and the slip.
+            self._close_mark(event.denomination_fen, "unaccounted")
             self._unaccounted.append(event.reason)
+
+    def _close_mark(self, denomination_fen: int | None, outcome: str) -> None:
+        mark_id = self._take_mark(denomination_fen)
+        if mark_id is None:
+            return
+        try:
+            self._journal.close_escrow_mark(mark_id, outcome)
+        except Exception:  # noqa: BLE001 - an open mark only becomes a doubt at the next start
+            log.exception("escrow mark could not be closed", extra={"mark": mark_id, "outcome": outcome})
 
     def _credit(self, event: NoteCredited) -> None:
         txn = self._progress.transaction_no
         ref = f"{self._ref_prefix}/{event.sequence}"
+        mark_id = self._take_mark(event.denomination_fen)
         try:
             # On disk before the driver acknowledges VEND VALID (it waits for us).
-            self._journal.record_note(txn, event.denomination_fen, ref)
+            self._journal.record_note(txn, event.denomination_fen, ref, mark_id=mark_id)
         except NoteOutsideCashIn:
             # The payment had already left cash-in: the journal kept the note as
             # "in the box, not in a payment" for the counter; it is not this payment's.

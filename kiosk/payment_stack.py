@@ -36,6 +36,15 @@ def journal_path(config: KioskConfig) -> Path:
     return Path(config.storage.data_dir) / JOURNAL_FILE
 
 
+def disk_reserve(config: KioskConfig):
+    """The journal's free-space floor and ballast (``storage.min_free_mib``, ``storage.reserve_mib``)."""
+    from offline_store.disk_reserve import DiskReserve
+
+    storage = config.storage
+    return DiskReserve(storage.data_dir, reserve_bytes=getattr(storage, "reserve_mib", 8) << 20,
+                       min_free_bytes=getattr(storage, "min_free_mib", 64) << 20)
+
+
 def check_journal_key(config: KioskConfig) -> str | None:
     """Before the window: the message to refuse the start with, or None.
 
@@ -76,7 +85,9 @@ class PaymentStack:
         from offline_store.outbox import SyncWorker
 
         try:
-            journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file)
+            journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file,
+                                        reserve=disk_reserve(self.config))
+            journal.reserve.ensure()
             cases = journal.recover(time.time())
             for case in cases:
                 log.warning("payment recovered after an interruption", extra={"case": str(case)})
@@ -127,7 +138,12 @@ class PaymentStack:
                 "already_credited": event.already_credited, "journal": outcome.action,
                 "detail": outcome.explanation})
         else:
-            note = self.journal.record_unassigned_note(None, event.denomination_fen, event.reason)
+            txn, fen, reason = None, event.denomination_fen, event.reason
+            if fen is None and (claimed := self.journal.claim_orphaned_mark()) is not None:
+                # The write-ahead mark of the note the last run told to stack: its value and payment.
+                txn, fen = claimed
+                reason = f"{reason}; its escrow mark says {fen // 100} yuan for payment {txn}"
+            note = self.journal.record_unassigned_note(txn, fen, reason)
             log.error("note possibly in the cash box without a credit", extra={
                 "denomination_fen": event.denomination_fen, "reason": event.reason, "journal_id": note.id})
 

@@ -23,6 +23,7 @@ from typing import Callable
 from kiosk.cash_in import CashIn, CashInProgress
 from kiosk.config import KioskConfig
 from kiosk.journey import CashInRequest
+from offline_store.disk_reserve import note_guard
 
 log = logging.getLogger("kiosk.payment")
 
@@ -30,6 +31,10 @@ POSTING_WAIT_S = 8.0  # how long the customer waits for "posted" before "receive
 SLIP_WAIT_S = 20.0
 _POLL_S = 0.05
 FINAL_STATES = ("posted", "referred")
+
+
+class CashUnavailable(Exception):
+    """The journal cannot take a payment now (its disk); ``str()`` is the technician's reason."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +64,23 @@ class PaymentService:
 
     # -- on a worker: the customer goes on from the notice --------------------------
     def open(self, request: CashInRequest, on_change: Callable[[CashInProgress], None]) -> CashIn:
-        """Journal the payment (opened), then enable the acceptor for it."""
+        """Journal the payment (opened), then enable the acceptor for it.
+
+        Raises :class:`CashUnavailable` when the journal's disk cannot take a
+        payment (too little free space, reserve spent): no note is taken."""
+        reserve = getattr(self.journal, "reserve", None)
+        if reserve is not None:
+            reserve.ensure()
+            if refusal := reserve.refusal():
+                log.critical("cash payment refused: %s", refusal)
+                raise CashUnavailable(refusal)
         account = request.account
         payment = self.journal.open_payment(
             self.config.terminal.id, request.utility_id, account.account_no, account.holder_masked,
             account.address_masked, request.amount_due_fen, cap_fen=request.cap_fen)
         cash_in = CashIn(self.journal, self.acceptor, payment.transaction_no, request.amount_due_fen,
-                         request.cap_fen, self.config.payment.accepted_fen, on_change, clock=self._clock)
+                         request.cap_fen, self.config.payment.accepted_fen, on_change, clock=self._clock,
+                         guard=note_guard(reserve) if reserve is not None else None)
         on_change(cash_in.start())
         return cash_in
 
@@ -75,6 +90,8 @@ class PaymentService:
         txn = result.transaction_no
         if not result.committed:
             return PaymentOutcome("cancelled", txn, 0)
+        if result.commit_failed:
+            return self._uncommitted(cash_in, result)
         self.sync.wake()
         payment = self._wait_for_posting(txn)
         problem = ""
@@ -94,6 +111,18 @@ class PaymentService:
                                             "slip": slip_printed})
         return PaymentOutcome(outcome, txn, result.paid_fen, receipt_no=getattr(payment, "receipt_no", "") or "",
                               problem_key=problem, slip_printed=slip_printed)
+
+    def _uncommitted(self, cash_in: CashIn, result) -> PaymentOutcome:
+        """The disk failed the commit: every note is journaled and recovery posts it at
+        the next start; the customer takes a referral slip to the counter."""
+        txn = result.transaction_no
+        try:
+            slip_printed = self._print_slip(self.journal.get(txn), "pending", "pay.problem_journal")
+        except Exception:  # noqa: BLE001 - a journal that cannot even be read: the screen shows the number
+            log.exception("referral slip not printed", extra={"txn": txn})
+            slip_printed = False
+        return PaymentOutcome("pending", txn, result.paid_fen, problem_key="pay.problem_journal",
+                              slip_printed=slip_printed)
 
     def _wait_for_posting(self, txn: str):
         deadline = time.monotonic() + self.posting_wait_s

@@ -45,6 +45,7 @@ are kept in clear for slips and reports.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -60,9 +61,12 @@ import sqlite_utils
 
 from kiosk.backend.models import PaymentNote, PaymentRequest, PaymentResult
 from kiosk.masking import mask_account, mask_name
-from offline_store import journal_file
+from offline_store import journal_file, journal_identity
 from offline_store.device_archive import open_database
+from offline_store.disk_reserve import DiskReserve, is_disk_full
 from offline_store.pii import PiiKey, PiiKeyMismatch, open_or_create_key
+
+log = logging.getLogger("kiosk.payment")
 
 OPENED, CASH_IN, COMMITTED, PENDING, POSTED, REFERRED, CANCELLED = (
     "opened", "cash_in", "committed", "pending", "posted", "referred", "cancelled")
@@ -135,6 +139,16 @@ class PersonalDataPurged(JournalError):
 
 class JournalTooNew(JournalError):
     """The file was written by a newer kiosk version; an older one must not touch it."""
+
+
+class JournalRefused(JournalError):
+    """The journal is missing, empty, corrupt, foreign or lost its WAL: cash stays off.
+
+    ``inspection`` says what (its ``problem.value`` is the technician's code)."""
+
+    def __init__(self, inspection: journal_identity.Inspection) -> None:
+        super().__init__(str(inspection))
+        self.inspection = inspection
 
 
 class SequenceExhausted(JournalError):
@@ -329,8 +343,19 @@ def _v2_cash_box(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_escrow_marks(db: sqlite_utils.Database) -> None:
+    """Write-ahead marks: the note in escrow and its payment, journaled before STACK-1."""
+    db["escrow_marks"].create(
+        {"id": int, "transaction_no": str, "denomination_fen": int, "marked_at": float, "closed_at": float,
+         "outcome": str},
+        pk="id", not_null={"transaction_no", "denomination_fen", "marked_at"},
+        foreign_keys=[("transaction_no", "payments", "transaction_no")],
+    )
+    db.execute("CREATE INDEX escrow_marks_open ON escrow_marks(closed_at) WHERE closed_at IS NULL")
+
+
 # Index i holds the migration from user_version i to i + 1.  Append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_payments, _v2_cash_box)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_payments, _v2_cash_box, _v3_escrow_marks)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -369,10 +394,16 @@ class MoneyJournal:
     notion of "now" for every timestamp it writes).
     """
 
-    def __init__(self, path: str | Path, key: PiiKey, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, key: PiiKey, clock: Callable[[], float] = time.time, *,
+                 reserve: DiskReserve | None = None) -> None:
+        """``reserve``: the ballast released when a write fails for want of space, so
+        the payment in progress can still be finished."""
         self.path = Path(path)
         self._key = key
         self._clock = clock
+        self.reserve = reserve
+        self._identity: journal_identity.JournalIdentity | None = None
+        self._reservations: journal_identity.SequenceReservations | None = None
         self._lock = threading.RLock()
         self._db = open_database(self.path)
         with self._lock:
@@ -381,19 +412,65 @@ class MoneyJournal:
 
     @classmethod
     def open(cls, path: str | Path, key_file: str | Path,
-             clock: Callable[[], float] = time.time) -> MoneyJournal:
+             clock: Callable[[], float] = time.time, *, reserve: DiskReserve | None = None) -> MoneyJournal:
         """Start-up: the key by :func:`~offline_store.pii.open_or_create_key`, then the journal.
 
         Raises a :class:`~offline_store.pii.PiiKeyError` (with the message to
         show and log) when the kiosk must refuse to start.
         """
         key = open_or_create_key(key_file, cls.file_holds_personal_data(path))
-        return cls(path, key, clock)
+        verdict = journal_identity.inspect(path, key_file, key.key_id)
+        if not verdict.ok:
+            raise JournalRefused(verdict)
+        journal = cls(path, key, clock, reserve=reserve)
+        try:
+            journal._attach_identity(journal_identity.identity_path(key_file))
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    def _attach_identity(self, path: Path) -> None:
+        """Bind this journal to its identity file (made on the first start, or for a
+        journal older than identities), mark it running, and start numbering above
+        every sequence the identity ever reserved: a journal restored from a backup
+        never reissues a number."""
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()
+            journal_id = row[0] if row else journal_identity.new_journal_id()
+            if row is None:
+                conn.execute("INSERT INTO meta(key, value) VALUES ('journal_id', ?)", [journal_id])
+        identity = journal_identity.JournalIdentity.load(path)
+        if identity is None:
+            identity = journal_identity.JournalIdentity(path, journal_id, self._key.key_id, self._sequences())
+        with self._write() as conn:
+            for key, reserved in identity.reserved.items():
+                terminal_id, day = key[:-9], key[-8:]
+                conn.execute("INSERT INTO txn_sequence (terminal_id, business_date, last_seq) VALUES (?, ?, ?) "
+                             "ON CONFLICT (terminal_id, business_date) DO UPDATE SET "
+                             "last_seq = MAX(last_seq, excluded.last_seq)", [terminal_id, day, reserved])
+        identity.running = True
+        identity.save()
+        self._identity = identity
+        self._reservations = journal_identity.SequenceReservations(identity)
+
+    def _sequences(self) -> dict[str, int]:
+        with self._lock:
+            return {f"{t}-{d}": seq for t, d, seq in
+                    self._db.conn.execute("SELECT terminal_id, business_date, last_seq FROM txn_sequence")}
 
     file_holds_personal_data = staticmethod(journal_file.file_holds_personal_data)
 
     def close(self) -> None:
         with self._lock:
+            if self._identity is not None and self._identity.running:
+                # Before the close folds the WAL in: a crash in between leaves
+                # "not running" with the WAL still there, never a false alarm.
+                self._identity.running = False
+                try:
+                    self._identity.save()
+                except OSError:
+                    log.exception("journal identity could not be marked closed")
             self._db.conn.close()
 
     def __enter__(self) -> MoneyJournal:
@@ -412,8 +489,13 @@ class MoneyJournal:
             try:
                 yield conn
                 conn.commit()
-            except BaseException:
-                conn.rollback()
+            except BaseException as error:
+                try:
+                    conn.rollback()
+                except sqlite3.Error:  # a disk that failed the write may fail the rollback too
+                    pass
+                if self.reserve is not None and is_disk_full(error):
+                    self.reserve.release()  # room for the notes past escrow and the commit
                 raise
 
     def _bind_key(self) -> None:
@@ -470,6 +552,8 @@ class MoneyJournal:
             if not conn.execute("SELECT 1 FROM payments WHERE transaction_no = ?", [txn]).fetchone():
                 break
             seq += 1
+        if self._reservations is not None:  # written down outside the journal before it is used
+            self._reservations.cover(terminal_id, day, seq)
         conn.execute("INSERT OR REPLACE INTO txn_sequence (terminal_id, business_date, last_seq) VALUES (?, ?, ?)",
                      [terminal_id, day, seq])
         return txn
@@ -484,7 +568,41 @@ class MoneyJournal:
                 raise PaymentStateError(txn, state, "start cash-in")
         return self.get(txn)
 
-    def record_note(self, txn: str, denomination_fen: int, acceptor_ref: str) -> Payment:
+    def mark_escrow(self, txn: str, denomination_fen: int) -> int:
+        """Write ahead: the note in escrow is worth ``denomination_fen`` and goes to ``txn``.
+
+        Called before the acceptor is told to stack (STACK-1): a note is never
+        stacked unless the journal could record it.  Raises (the caller then
+        returns the note) when the payment is not in cash-in or the write
+        fails (disk full, file system read-only).  The mark is closed by
+        :meth:`record_note` (``mark_id``) or :meth:`close_escrow_mark`; one a
+        crash leaves open becomes a doubt with its value and payment at
+        :meth:`recover`.  Returns the mark's id.
+        """
+        _check_fen("denomination_fen", denomination_fen, minimum=1)
+        with self._write() as conn:
+            state = self._state(conn, txn)
+            if state != CASH_IN:
+                raise PaymentStateError(txn, state, "take a note into escrow")
+            cursor = conn.execute("INSERT INTO escrow_marks (transaction_no, denomination_fen, marked_at) "
+                                  "VALUES (?, ?, ?)", [txn, denomination_fen, self._clock()])
+            return cursor.lastrowid
+
+    def close_escrow_mark(self, mark_id: int, outcome: str) -> None:
+        """The note of this mark left without a credit: ``returned`` or ``unaccounted`` (a doubt
+        the caller journals itself).  Closing a closed mark changes nothing."""
+        with self._write() as conn:
+            conn.execute("UPDATE escrow_marks SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL",
+                         [self._clock(), outcome, mark_id])
+
+    def open_escrow_marks(self) -> list[tuple[int, str, int]]:
+        """(mark id, transaction number, denomination) of every mark still open."""
+        with self._lock:
+            return [tuple(r) for r in self._db.conn.execute(
+                "SELECT id, transaction_no, denomination_fen FROM escrow_marks WHERE closed_at IS NULL ORDER BY id")]
+
+    def record_note(self, txn: str, denomination_fen: int, acceptor_ref: str, *,
+                    mark_id: int | None = None) -> Payment:
         """Journal one stacked note of a payment in cash-in; returns the payment with it.
 
         ``acceptor_ref`` is unique per physical note; a reference the journal
@@ -507,6 +625,9 @@ class MoneyJournal:
                                                 self._unassigned(conn, seen[0]))
             else:
                 state = self._state_or_none(conn, txn)
+                if mark_id is not None:  # the write-ahead mark is settled by the credit itself
+                    conn.execute("UPDATE escrow_marks SET closed_at = ?, outcome = 'credited' WHERE id = ? "
+                                 "AND closed_at IS NULL", [self._clock(), mark_id])
                 if state == CASH_IN:
                     now = self._clock()
                     conn.execute("INSERT INTO notes (transaction_no, denomination_fen, acceptor_ref, stacked_at) "
@@ -780,6 +901,7 @@ class MoneyJournal:
         now = self._clock() if now is None else now
         cases = []
         with self._write() as conn:
+            self._settle_open_marks(conn)
             rows = conn.execute(f"SELECT transaction_no, state FROM payments WHERE state IN {UNFINISHED!r} "
                                 "ORDER BY opened_at, rowid").fetchall()
             for txn, state in rows:
@@ -794,6 +916,30 @@ class MoneyJournal:
                                  "WHERE transaction_no = ?", [CANCELLED, now, txn])
                     cases.append(RecoveryCase(txn, state, CANCELLED, 0, 0))
         return cases
+
+    def _settle_open_marks(self, conn: sqlite3.Connection) -> None:
+        """A mark still open at start: the kiosk stopped after the note was marked and
+        before its credit.  Whether the acceptor stacked it, only the acceptor can
+        say (VEND VALID for a note the new driver never saw in escrow): the mark is
+        *orphaned* until :meth:`claim_orphaned_mark` gives its value and payment to
+        that doubt.  A mark no report claimed before the next start was returned or
+        never stacked: it is closed as unclaimed."""
+        now = self._clock()
+        conn.execute("UPDATE escrow_marks SET closed_at = ?, outcome = 'unclaimed' "
+                     "WHERE closed_at IS NULL AND outcome = 'orphaned'", [now])
+        conn.execute("UPDATE escrow_marks SET outcome = 'orphaned' WHERE closed_at IS NULL AND outcome IS NULL")
+
+    def claim_orphaned_mark(self) -> tuple[str, int] | None:
+        """(transaction number, denomination) of the oldest orphaned mark, closed as claimed;
+        None when there is none.  For a note the acceptor reports without its escrow."""
+        with self._write() as conn:
+            row = conn.execute("SELECT id, transaction_no, denomination_fen FROM escrow_marks WHERE closed_at IS "
+                               "NULL AND outcome = 'orphaned' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE escrow_marks SET closed_at = ?, outcome = 'claimed' WHERE id = ?",
+                         [self._clock(), row[0]])
+            return row[1], row[2]
 
     def reconcile_power_up_note(self, where: str, denomination_fen: int | None, already_credited: bool, *,
                                 txn: str | None = None) -> PowerUpReconciliation:
