@@ -102,6 +102,21 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
                         help="payments from this day on (default: today)")
     report.set_defaults(handler=_journal_report)
+    check_journal = journal_commands.add_parser(
+        "check", help="is the journal sound and this terminal's? (what `kiosk run` decides cash on)")
+    check_journal.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    check_journal.set_defaults(handler=lambda args: _journal_action(args, "check"))
+    restore = journal_commands.add_parser("restore", help="put a backup back as the journal (kiosk stopped)")
+    restore.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    restore.add_argument("--from", dest="backup", required=True, metavar="BACKUP",
+                         help="a backup file from storage.backup_dir")
+    restore.set_defaults(handler=lambda args: _journal_action(args, "restore"))
+    new = journal_commands.add_parser(
+        "new", help="no backup at all: start an empty journal; numbers stay above every one issued")
+    new.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    new.add_argument("--after-loss", action="store_true", required=True,
+                     help="confirm that the old journal is lost and its payments are settled elsewhere")
+    new.set_defaults(handler=lambda args: _journal_action(args, "new"))
     return parser
 
 
@@ -134,26 +149,22 @@ def _date(text: str):
 
 
 def _journal_report(args: argparse.Namespace) -> int:
+    return _journal_action(args, "report")
+
+
+def _journal_action(args: argparse.Namespace, action: str) -> int:
     config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
     if config is None:
         return 1
-    from kiosk.payment_stack import journal_path
-    from offline_store.cash_report import report
-    from offline_store.money_journal import MoneyJournal
-    from offline_store.pii import PiiKeyError
+    from kiosk import journal_cli
 
-    path = journal_path(config)
-    if not path.exists():
-        print(f"kiosk: no money journal at {path} — check storage.data_dir in {config.source}", file=sys.stderr)
-        return 1
-    try:
-        journal = MoneyJournal.open(path, config.storage.key_file)
-    except PiiKeyError as error:
-        print(f"kiosk: {error}", file=sys.stderr)
-        return 3
-    with journal:
-        print(report(journal, args.since))
-    return 0
+    if action == "report":
+        return journal_cli.report(config, args.since)
+    if action == "restore":
+        return journal_cli.restore(config, args.backup)
+    if action == "new":
+        return journal_cli.new_after_loss(config)
+    return journal_cli.check(config)
 
 
 def _load(path: str | None) -> KioskConfig | None:

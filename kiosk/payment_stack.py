@@ -16,6 +16,7 @@ window (:func:`check_journal_key`), so a missing key refuses the start.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from pathlib import Path
@@ -51,6 +52,8 @@ def check_journal_key(config: KioskConfig) -> str | None:
     Without its key the journal's personal data cannot be read and new
     payments cannot be sealed; a kiosk that took money anyway could not
     account for it.  On a fresh journal the key is created (mode 0600)."""
+    import sqlite3
+
     from offline_store.journal_file import file_holds_personal_data
     from offline_store.pii import PiiKeyError, open_or_create_key
 
@@ -58,6 +61,8 @@ def check_journal_key(config: KioskConfig) -> str | None:
         open_or_create_key(config.storage.key_file, file_holds_personal_data(journal_path(config)))
     except PiiKeyError as exc:
         return str(exc)
+    except sqlite3.DatabaseError:
+        return None  # a broken journal is not the key's problem: the payment stack keeps cash off and says why
     return None
 
 
@@ -70,6 +75,7 @@ class PaymentStack:
         self.journal = None
         self.sync = None
         self.service = None
+        self.problem: tuple[str, str] | None = None  # (code, reason) when cash is off because of the journal
         self._stopping = threading.Event()
         # The acceptor's notes outside a payment wait for this before they are written.
         self._journal_ready = threading.Event()
@@ -81,7 +87,7 @@ class PaymentStack:
 
     def _start(self, on_ready: Callable[[object], None]) -> None:
         from kiosk.payments import PaymentService
-        from offline_store.money_journal import MoneyJournal
+        from offline_store.money_journal import JournalRefused, MoneyJournal
         from offline_store.outbox import SyncWorker
 
         try:
@@ -91,9 +97,12 @@ class PaymentStack:
             cases = journal.recover(time.time())
             for case in cases:
                 log.warning("payment recovered after an interruption", extra={"case": str(case)})
-        except Exception:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
+        except JournalRefused as refused:
+            self._cash_off(refused.inspection.problem.value, str(refused))
+            return
+        except Exception as error:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
             log.critical("money journal could not be opened; cash payments are off", exc_info=True)
-            self._journal_ready.set()  # nothing to wait for: the acceptor's news goes to the log
+            self._cash_off("JOURNAL_ERROR", f"{type(error).__name__}: {error}")
             return
         self.journal = journal
         self._journal_ready.set()  # the acceptor's news held back so far is written now
@@ -111,6 +120,14 @@ class PaymentStack:
         for case in cases:
             self.service.print_recovery_slip(case.transaction_no)
         on_ready(self.service)
+
+    def _cash_off(self, code: str, reason: str) -> None:
+        """No journal, no cash: the technician reads why on the console and in the log."""
+        self.problem = (code, reason)
+        log.critical("cash payments are off: the money journal cannot be used",
+                     extra={"code": code, "reason": reason})
+        print(f"kiosk: cash payments are off — {reason}", file=sys.stderr, flush=True)
+        self._journal_ready.set()  # nothing to wait for: the acceptor's news goes to the log
 
     # -- notes the acceptor reports outside any payment (driver thread) ------------
     def acceptor_event(self, event) -> None:

@@ -167,8 +167,11 @@ def read_journal_facts(path: Path) -> tuple[str | None, str | None]:
         connection.close()
 
 
-def inspect(journal: str | Path, key_file: str | Path, key_id: str | None) -> Inspection:
-    """What is wrong with the journal at ``journal`` for the key ``key_id`` (None: no key yet)."""
+def inspect(journal: str | Path, key_file: str | Path, key_id: str | None, *, live: bool = True) -> Inspection:
+    """What is wrong with the journal at ``journal`` for the key ``key_id`` (None: no key yet).
+
+    ``live``: this is the journal a kiosk is about to run on (not a look at a
+    copy or a report): only then does a missing WAL after an unclean stop count."""
     journal = Path(journal)
     try:
         identity = JournalIdentity.load(identity_path(key_file))
@@ -183,8 +186,12 @@ def inspect(journal: str | Path, key_file: str | Path, key_id: str | None) -> In
                           f"{identity.journal_id} was made here", _RESTORE)
     if journal.stat().st_size == 0:
         return Inspection(JournalProblem.EMPTY, f"the journal {journal} is empty (0 bytes)", _RESTORE)
+    if live and identity.running and not Path(f"{journal}-wal").exists():
+        return Inspection(JournalProblem.WAL_LOST,
+                          f"the kiosk stopped without closing the journal and its write-ahead log "
+                          f"{journal}-wal is gone: the last payments before the stop are lost", _RESTORE)
     try:
-        journal_id, sealed_with = read_journal_facts(journal)
+        journal_id, _sealed_with = read_journal_facts(journal)
     except sqlite3.DatabaseError as error:
         return Inspection(JournalProblem.CORRUPT, f"the journal {journal} cannot be read: {error}", _RESTORE)
     if journal_id != identity.journal_id:
@@ -196,10 +203,6 @@ def inspect(journal: str | Path, key_file: str | Path, key_id: str | None) -> In
                           f"the key file {key_file} is key {key_id}, but journal {identity.journal_id} is "
                           f"sealed with key {identity.key_id}",
                           "Cash payments stay off. Put this terminal's own key file back (key escrow)")
-    if identity.running and not Path(f"{journal}-wal").exists():
-        return Inspection(JournalProblem.WAL_LOST,
-                          f"the kiosk stopped without closing the journal and its write-ahead log "
-                          f"{journal}-wal is gone: the last payments before the stop are lost", _RESTORE)
     return Inspection(None)
 
 

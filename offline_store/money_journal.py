@@ -412,17 +412,23 @@ class MoneyJournal:
 
     @classmethod
     def open(cls, path: str | Path, key_file: str | Path,
-             clock: Callable[[], float] = time.time, *, reserve: DiskReserve | None = None) -> MoneyJournal:
+             clock: Callable[[], float] = time.time, *, reserve: DiskReserve | None = None,
+             attach_identity: bool = True) -> MoneyJournal:
         """Start-up: the key by :func:`~offline_store.pii.open_or_create_key`, then the journal.
 
         Raises a :class:`~offline_store.pii.PiiKeyError` (with the message to
-        show and log) when the kiosk must refuse to start.
+        show and log) when the kiosk must refuse to start, and
+        :class:`JournalRefused` when the journal is missing, empty, corrupt,
+        foreign or lost its WAL (cash stays off; ``kiosk journal check``).
         """
-        key = open_or_create_key(key_file, cls.file_holds_personal_data(path))
-        verdict = journal_identity.inspect(path, key_file, key.key_id)
+        existing = PiiKey.load(key_file).key_id if Path(key_file).exists() else None
+        verdict = journal_identity.inspect(path, key_file, existing, live=attach_identity)
         if not verdict.ok:
             raise JournalRefused(verdict)
+        key = open_or_create_key(key_file, cls.file_holds_personal_data(path))
         journal = cls(path, key, clock, reserve=reserve)
+        if not attach_identity:  # a look from a terminal (reports) while the kiosk may run
+            return journal
         try:
             journal._attach_identity(journal_identity.identity_path(key_file))
         except BaseException:
@@ -453,6 +459,13 @@ class MoneyJournal:
         identity.save()
         self._identity = identity
         self._reservations = journal_identity.SequenceReservations(identity)
+
+    def set_identity(self, journal_id: str) -> None:
+        """Name a new journal (``kiosk journal new``); an identity once set is never changed."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'journal_id'").fetchone():
+                raise JournalError(f"the journal {self.path} already has an identity")
+            conn.execute("INSERT INTO meta(key, value) VALUES ('journal_id', ?)", [journal_id])
 
     def _sequences(self) -> dict[str, int]:
         with self._lock:

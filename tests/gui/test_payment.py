@@ -91,7 +91,7 @@ def test_a_cash_payment_is_journaled_posted_once_and_printed(paying_kiosk, sim, 
     assert payment.credited_to_balance_fen == 25_000 - due
     assert [p["transaction_no"] for p in sim.postings] == [txn]
     assert sim.postings[0]["amount_fen"] == 25_000
-    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file)
+    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file, attach_identity=False)
     assert journal.get(txn).state == "posted" and journal.get(txn).note_counts == {5000: 1, 10000: 2}
     printed = kiosk.devices.emulators.printer.decoded().text
     assert txn in printed and "已入账" in printed
@@ -190,6 +190,6 @@ def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kep
     payment = kiosk.journey.state.payment
     assert payment.outcome == "referred" and payment.problem_key == "pay.problem_account_rejected"
     assert sim.postings == []
-    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file)
+    journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file, attach_identity=False)
     assert journal.get(txn).state == "referred" and journal.get(txn).paid_fen == 2_000  # kept for the counter
     assert txn in kiosk.devices.emulators.printer.decoded().text
