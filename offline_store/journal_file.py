@@ -12,8 +12,11 @@ from pathlib import Path
 
 
 def holds_personal_data(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM payments WHERE account_no_enc IS NOT NULL OR holder_enc IS NOT NULL "
-                        "OR address_enc IS NOT NULL LIMIT 1").fetchone() is not None
+    sealed = ["account_no_enc", "holder_enc", "address_enc"]
+    if any(row[1] == "error_message_enc" for row in conn.execute("PRAGMA table_info(payments)")):
+        sealed.append("error_message_enc")  # schema v4 and later
+    where = " OR ".join(f"{column} IS NOT NULL" for column in sealed)
+    return conn.execute(f"SELECT 1 FROM payments WHERE {where} LIMIT 1").fetchone() is not None
 
 
 def file_holds_personal_data(path: str | Path) -> bool:

@@ -354,8 +354,15 @@ def _v3_escrow_marks(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX escrow_marks_open ON escrow_marks(closed_at) WHERE closed_at IS NULL")
 
 
+def _v4_sealed_error_messages(db: sqlite_utils.Database) -> None:
+    """The billing system's words about a payment may name the customer: sealed, like
+    the account number (the clear column keeps only a summary without them)."""
+    db["payments"].add_column("error_message_enc", bytes)
+
+
 # Index i holds the migration from user_version i to i + 1.  Append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_payments, _v2_cash_box, _v3_escrow_marks)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -409,6 +416,7 @@ class MoneyJournal:
         with self._lock:
             migrate(self._db)
             self._bind_key()
+            self._seal_clear_messages()
 
     @classmethod
     def open(cls, path: str | Path, key_file: str | Path,
@@ -772,7 +780,8 @@ class MoneyJournal:
             elif state in IN_OUTBOX:
                 conn.execute(
                     "UPDATE payments SET state = ?, receipt_no = ?, posted_at = ?, balance_after_fen = ?, "
-                    "arrears_after_fen = ?, finished_at = ?, error_code = NULL, error_message = NULL "
+                    "arrears_after_fen = ?, finished_at = ?, error_code = NULL, error_message = NULL, "
+                    "error_message_enc = NULL "
                     "WHERE transaction_no = ?",
                     [POSTED, result.receipt_no, result.posted_at, result.balance_after_fen,
                      result.arrears_after_fen, self._clock(), txn])
@@ -787,8 +796,9 @@ class MoneyJournal:
             state = self._state(conn, txn)
             if state not in IN_OUTBOX:
                 raise PaymentStateError(txn, state, "mark it pending")
-            conn.execute("UPDATE payments SET state = ?, error_code = ?, error_message = ?, attempts = attempts + 1 "
-                         "WHERE transaction_no = ?", [PENDING, error_code, detail, txn])
+            conn.execute("UPDATE payments SET state = ?, error_code = ?, error_message = ?, error_message_enc = ?, "
+                         "attempts = attempts + 1 WHERE transaction_no = ?",
+                         [PENDING, error_code, *self._sealed_message(txn, error_code, detail), txn])
         return self.get(txn)
 
     def mark_referred(self, txn: str, code: str, message: str) -> Payment:
@@ -800,10 +810,42 @@ class MoneyJournal:
                 return self.get(txn)
             if state not in IN_OUTBOX:
                 raise PaymentStateError(txn, state, "mark it referred")
-            conn.execute("UPDATE payments SET state = ?, error_code = ?, error_message = ?, finished_at = ? "
-                         "WHERE transaction_no = ?", [REFERRED, code, message, self._clock(), txn])
+            conn.execute("UPDATE payments SET state = ?, error_code = ?, error_message = ?, error_message_enc = ?, "
+                         "finished_at = ? WHERE transaction_no = ?",
+                         [REFERRED, code, *self._sealed_message(txn, code, message), self._clock(), txn])
             conn.execute("DELETE FROM outbox WHERE transaction_no = ?", [txn])
         return self.get(txn)
+
+    def _sealed_message(self, txn: str, code: str, message: str) -> tuple[str | None, bytes | None]:
+        """(summary kept in clear, sealed full text) of a failure's message.
+
+        Any text that came from the billing system may carry a name, an
+        address or a number (a refusal quoting the account): only its code and
+        length stay readable, the words are sealed with the personal data."""
+        if not message:
+            return None, None
+        sealed = self._key.encrypt(message, table=_PII_TABLE, row=txn, field="error_message")
+        return f"{code}: {len(message)} characters, sealed", sealed
+
+    def error_message(self, txn: str) -> str:
+        """The full, decrypted failure message of a payment ("" when none or purged)."""
+        with self._lock:
+            row = self._db.conn.execute("SELECT error_message_enc FROM payments WHERE transaction_no = ?",
+                                        [txn]).fetchone()
+        if row is None:
+            raise UnknownPayment(txn)
+        if row[0] is None:
+            return ""
+        return self._key.decrypt(row[0], table=_PII_TABLE, row=txn, field="error_message")
+
+    def _seal_clear_messages(self) -> None:
+        """Journals written before v4 kept failure messages in clear: seal them now."""
+        with self._write() as conn:
+            rows = conn.execute("SELECT transaction_no, error_code, error_message FROM payments "
+                                "WHERE error_message IS NOT NULL AND error_message_enc IS NULL").fetchall()
+            for txn, code, message in rows:
+                conn.execute("UPDATE payments SET error_message = ?, error_message_enc = ? WHERE transaction_no = ?",
+                             [*self._sealed_message(txn, code or "", message), txn])
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, txn: str) -> Payment:
@@ -1011,6 +1053,7 @@ class MoneyJournal:
                 with self._write() as conn:
                     cursor = conn.execute(
                         "UPDATE payments SET account_no_enc = NULL, holder_enc = NULL, address_enc = NULL, "
+                        "error_message_enc = NULL, "
                         f"purged_at = ? WHERE state IN ('{POSTED}', '{CANCELLED}') AND purged_at IS NULL "
                         "AND finished_at < ?", [now, cutoff])
                     purged = cursor.rowcount

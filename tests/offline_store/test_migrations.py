@@ -17,7 +17,7 @@ def tables(db) -> set[str]:
 def test_an_empty_file_is_migrated_from_v0_to_the_current_version(journal_path, key, clock):
     with MoneyJournal(journal_path, key, clock) as journal:
         version = journal._db.execute("PRAGMA user_version").fetchone()[0]
-        assert version == SCHEMA_VERSION == 3
+        assert version == SCHEMA_VERSION == 4
         expected = {"payments", "notes", "outbox", "txn_sequence", "unassigned_notes", "collections"}
         assert expected <= tables(journal._db)
         mode, sync = (journal._db.execute(p).fetchone()[0] for p in ("PRAGMA journal_mode", "PRAGMA synchronous"))
@@ -34,6 +34,7 @@ def test_a_v1_journal_with_money_in_it_is_upgraded_and_keeps_its_payments(journa
     db.execute("DROP TABLE unassigned_notes")
     db.execute("DROP TABLE collections")
     db.execute("DROP TABLE escrow_marks")  # v3
+    db.execute("ALTER TABLE payments DROP COLUMN error_message_enc")  # v4
     db.execute("PRAGMA user_version = 1")
     db.conn.close()
 
