@@ -624,6 +624,23 @@ class MoneyJournal:
 
     def record_note(self, txn: str, denomination_fen: int, acceptor_ref: str, *,
                     mark_id: int | None = None) -> Payment:
+        """Journal one stacked note (see :meth:`_record_note`); when the disk is full the
+        reserve is released and the write tried once more: a note already in the box
+        must reach the journal."""
+        return self._on_reserve(lambda: self._record_note(txn, denomination_fen, acceptor_ref, mark_id=mark_id))
+
+    def _on_reserve(self, write: Callable[[], Payment]) -> Payment:
+        try:
+            return write()
+        except sqlite3.OperationalError as error:
+            # _write released the ballast when it saw the disk full: now there is room.
+            if self.reserve is None or not is_disk_full(error) or self.reserve.ballast_bytes():
+                raise
+            log.critical("journal write retried on the released reserve")
+            return write()
+
+    def _record_note(self, txn: str, denomination_fen: int, acceptor_ref: str, *,
+                     mark_id: int | None = None) -> Payment:
         """Journal one stacked note of a payment in cash-in; returns the payment with it.
 
         ``acceptor_ref`` is unique per physical note; a reference the journal
@@ -703,6 +720,10 @@ class MoneyJournal:
         return cursor.lastrowid
 
     def commit(self, txn: str, paid_at: float | datetime | str) -> Payment:
+        """:meth:`_commit_payment`, tried once more on the released reserve when the disk is full."""
+        return self._on_reserve(lambda: self._commit_payment(txn, paid_at))
+
+    def _commit_payment(self, txn: str, paid_at: float | datetime | str) -> Payment:
         """cash_in → committed: the amount is the sum of the notes, and the payment
         enters the outbox in the same transaction.
 

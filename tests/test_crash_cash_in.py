@@ -70,6 +70,12 @@ POWER_CUT_P = 0.35
 POWER_UP_RESET_KILL_P = 0.5  # after a power cut: kill as soon as the driver has reset the acceptor
 QUIET_S = 0.03  # after the kill: bytes already written reach the emulator
 DRAIN_TIMEOUT_S = 40.0
+# A hostile billing system in some lives: it books the payment, then answers with
+# something the kiosk cannot use, or refuses after booking.  The payment must
+# still be posted once (the status endpoint decides), the queue never blocked.
+BACKEND_FAULT_P = 0.3
+BACKEND_FAULTS = ("booked_then_500_final", "booked_then_malformed", "booked_then_huge_numbers",
+                  "drop_after_commit", "malformed_json", "http_500")
 
 
 class HarnessError(RuntimeError):
@@ -95,6 +101,7 @@ class Figures:
     kills: dict = field(default_factory=dict)  # mode -> count
     crash_phases: dict = field(default_factory=dict)  # emulator phase at the kill -> count
     power_cuts: dict = field(default_factory=dict)
+    backend_faults: dict = field(default_factory=dict)  # fault kind -> lives it was injected in
     notes_inserted: int = 0
     notes_stacked: int = 0
     notes_returned: int = 0
@@ -204,6 +211,10 @@ class CrashHarness:
         mode = rng.choices(list(KILL_MODES), weights=list(KILL_MODES.values()))[0]
         if power_cut_before and rng.random() < POWER_UP_RESET_KILL_P:
             mode = "power_up_reset"
+        if rng.random() < BACKEND_FAULT_P:
+            fault = rng.choice(BACKEND_FAULTS)
+            self.simulator.inject(fault, count=1, path_prefix="/api/v1/payments")
+            self.figures.backend_faults[fault] = self.figures.backend_faults.get(fault, 0) + 1
         child, log = self._spawn(life)
         born = time.monotonic()
         kill_at = born + rng.uniform(*RANDOM_KILL_S)
@@ -338,6 +349,7 @@ class CrashHarness:
             self.figures.violations.append(message)
 
     def _drain(self, life: int) -> None:
+        self.simulator.clear_faults()  # what is left of the hostile lives is not the drain's business
         child, log = self._spawn(life, "drain")
         try:
             child.wait(DRAIN_TIMEOUT_S)
@@ -426,6 +438,7 @@ def test_payments_killed_fifty_times_at_random_points_lose_no_note_and_post_each
     # The harness did reach the windows it is about.
     assert figures.kills.get("vend_valid", 0) >= 5 and figures.crash_phases.get("vend_valid", 0) >= 3
     assert figures.notes_stacked > 0 and figures.payments_posted > 0
+    assert sum(figures.backend_faults.values()) >= 5  # the hostile billing system did play
     assert figures.notes_stacked == figures.notes_credited + figures.notes_in_box_unassigned + \
         figures.unaccounted_real
     assert figures.amount_posted_fen == figures.amount_committed_fen
