@@ -21,6 +21,7 @@ parent's accounting reads the journal, the emulator and the simulator)::
     ready                    the journal is recovered and the payment service is up
     open TXN WANT            a payment is open; the customer means to insert WANT notes
     credited TXN PAID_FEN    a note was journaled; the payment now holds PAID_FEN
+    cash-off REASON          the journal's disk is (nearly) full: no payment is opened
     done TXN OUTCOME PAID    PaymentService.complete() returned
     drained OUTBOX SETTLED   (drain) what was left in the outbox, whether the acceptor settled
 """
@@ -43,6 +44,7 @@ from kiosk.config import KioskConfig, default_config  # noqa: E402
 from kiosk.devices import KioskDevices  # noqa: E402
 from kiosk.journey import CashInRequest  # noqa: E402
 from kiosk.payment_stack import PaymentStack  # noqa: E402
+from kiosk.payments import CashUnavailable  # noqa: E402
 
 # Active accounts only: a closed one is referred, which is right but posts nothing.
 ACCOUNTS = tuple(DEMO_ACCOUNTS[name] for name in (
@@ -57,8 +59,9 @@ def child_config(data_dir: str, acceptor_port: str) -> KioskConfig:
     """The embedded defaults, with this data directory and the emulator's port as the acceptor."""
     base = default_config()
     root = Path(data_dir)
+    # A small free-space floor and reserve: the parent fills the disk in some lives.
     storage = replace(base.storage, data_dir=str(root), key_file=str(root / "journal.key"),
-                      backup_dir=str(root / "backup"))
+                      backup_dir=str(root / "backup"), min_free_mib=4, reserve_mib=2)
     devices = replace(base.devices, acceptor=acceptor_port, printer="none", card_reader="none")
     return replace(base, storage=storage, devices=devices)
 
@@ -134,7 +137,11 @@ def main(data_dir: str, acceptor_port: str, backend_url: str, seed: int, mode: s
     lookup = backend_client(config, backend_url)
     rng = random.Random(seed)
     while True:
-        pay_once(service, lookup, config, rng)
+        try:
+            pay_once(service, lookup, config, rng)
+        except CashUnavailable as refusal:  # the disk is (nearly) full: no payment is opened
+            say("cash-off", refusal)
+            time.sleep(0.2)
         time.sleep(rng.uniform(0.0, 0.1))  # the next customer steps up
 
 

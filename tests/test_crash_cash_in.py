@@ -56,6 +56,8 @@ from kiosk.backend.simulator import BackendSimulator
 from offline_store.money_journal import RETURNED_AFTER_CREDIT, MoneyJournal
 from offline_store.pii import open_or_create_key
 
+from loop_disk import SmallDisk, fill, loop_disks_possible
+
 CHILD = Path(__file__).with_name("crash_payment_child.py")
 NOTES_YUAN = (1, 5, 10, 20, 50, 100)
 PAST_STACK_1 = ("stacking", "vend_valid")  # the note ends in the box, whatever the controller does now
@@ -74,6 +76,10 @@ DRAIN_TIMEOUT_S = 40.0
 # something the kiosk cannot use, or refuses after booking.  The payment must
 # still be posted once (the status endpoint decides), the queue never blocked.
 BACKEND_FAULT_P = 0.3
+# A disk that fills up during a life (where the machine can mount one): the
+# journal must stop intake before it cannot record a note, and finish the payment.
+DISK_FULL_P = 0.15
+DISK_FULL_LEAVE_BYTES = 3 << 20  # under the child's storage.min_free_mib = 4
 BACKEND_FAULTS = ("booked_then_500_final", "booked_then_malformed", "booked_then_huge_numbers",
                   "drop_after_commit", "malformed_json", "http_500")
 
@@ -102,6 +108,7 @@ class Figures:
     crash_phases: dict = field(default_factory=dict)  # emulator phase at the kill -> count
     power_cuts: dict = field(default_factory=dict)
     backend_faults: dict = field(default_factory=dict)  # fault kind -> lives it was injected in
+    disk_full_lives: int = 0
     notes_inserted: int = 0
     notes_stacked: int = 0
     notes_returned: int = 0
@@ -151,9 +158,13 @@ class CrashHarness:
         self._unsettled_at: int | None = None  # stacked count the last orphan has not reached yet
         self._last_note: int | None = None  # yuan of the last note pushed in (at most one is inside)
         self._feed_after: float | None = None
+        self.disk: SmallDisk | None = None
 
     # -- the world ------------------------------------------------------------------
     def __enter__(self) -> CrashHarness:
+        if loop_disks_possible():  # the data directory on a disk of its own, to fill up
+            self.disk = SmallDisk(self.workdir, size_mib=64)
+            self.data_dir = self.disk.mount_point / "data"
         self.data_dir.mkdir(parents=True)
         self.logs.mkdir()
         # As check_journal_key() before the kiosk's window: the key exists before any start.
@@ -165,6 +176,8 @@ class CrashHarness:
     def __exit__(self, *_exc) -> None:
         self.simulator.stop()
         self.emulator.stop()
+        if self.disk is not None:
+            self.disk.unmount()
 
     @property
     def journal_path(self) -> Path:
@@ -218,6 +231,8 @@ class CrashHarness:
         child, log = self._spawn(life)
         born = time.monotonic()
         kill_at = born + rng.uniform(*RANDOM_KILL_S)
+        fill_at = born + rng.uniform(0.2, 1.5) if self.disk and rng.random() < DISK_FULL_P else None
+        filler = None
         resets = emulator.counters.commands["RESET"]
         # On VEND VALID: at once (before the child has read it), or a few ms later (journaled, not ACKed).
         late = rng.choice((0.0, rng.uniform(0.0, 0.006)))
@@ -235,10 +250,15 @@ class CrashHarness:
                 if mode == "vend_valid" and late:
                     time.sleep(late)
                 break
+            if fill_at is not None and now >= fill_at and filler is None:
+                filler = fill(self.disk.mount_point, DISK_FULL_LEAVE_BYTES)
+                self.figures.disk_full_lives += 1
             self._feed(now)
             time.sleep(0.0005)
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
+        if filler is not None:
+            filler.unlink()  # the technician freed the disk before the next start
         alive = time.monotonic() - born
         time.sleep(QUIET_S)
         self._feed_after = None
@@ -439,6 +459,7 @@ def test_payments_killed_fifty_times_at_random_points_lose_no_note_and_post_each
     assert figures.kills.get("vend_valid", 0) >= 5 and figures.crash_phases.get("vend_valid", 0) >= 3
     assert figures.notes_stacked > 0 and figures.payments_posted > 0
     assert sum(figures.backend_faults.values()) >= 5  # the hostile billing system did play
+    assert figures.disk_full_lives >= 3 or not loop_disks_possible()  # and so did a full disk
     assert figures.notes_stacked == figures.notes_credited + figures.notes_in_box_unassigned + \
         figures.unaccounted_real
     assert figures.amount_posted_fen == figures.amount_committed_fen

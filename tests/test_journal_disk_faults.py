@@ -9,10 +9,6 @@ journal credited after every fault, and again after a restart's recovery.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import struct
-import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,10 +23,9 @@ from kiosk.devices import KioskDevices
 from kiosk.journey import CashInRequest
 from kiosk.payment_stack import PaymentStack
 from kiosk.payments import CashUnavailable
+from loop_disk import LOOP_DISK_NEEDS, MIB, SmallDisk, fill, loop_disks_possible
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system for the journal needs root")
-
-MIB = 1 << 20
+pytestmark = pytest.mark.skipif(not loop_disks_possible(), reason=LOOP_DISK_NEEDS)
 
 
 def wait_for(condition, timeout_s: float = 10.0, what: str = "") -> None:
@@ -39,39 +34,6 @@ def wait_for(condition, timeout_s: float = 10.0, what: str = "") -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
         time.sleep(0.02)
-
-
-class SmallDisk:
-    """A 32 MiB ext4 file system on a loop device, for the journal alone."""
-
-    def __init__(self, root: Path) -> None:
-        self.image, self.mount_point = root / "disk.img", root / "disk"
-        self.mount_point.mkdir()
-        with open(self.image, "wb") as image:
-            image.truncate(32 * MIB)
-        # -m 0: no blocks reserved for root, so "full" is full for the kiosk (CI runs as root).
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", str(self.image)], check=True)
-        self.mount()
-
-    def mount(self) -> None:
-        subprocess.run(["mount", "-o", "loop", str(self.image), str(self.mount_point)], check=True)
-
-    def fail(self) -> None:
-        """The disk dies under the kiosk: every read and write fails from now on (EXT4_IOC_SHUTDOWN,
-        without flushing the log, as a pulled cable would leave it)."""
-        fd = os.open(self.mount_point, os.O_RDONLY)
-        try:
-            fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))  # EXT4_GOING_FLAGS_NOLOGFLUSH
-        finally:
-            os.close(fd)
-
-    def repair(self) -> None:
-        """The technician's fix: unmount, mount again (the ext4 log is replayed)."""
-        subprocess.run(["umount", str(self.mount_point)], check=True)
-        self.mount()
-
-    def unmount(self) -> None:
-        subprocess.run(["umount", "-l", str(self.mount_point)], check=False)
 
 
 @pytest.fixture
@@ -136,19 +98,6 @@ class Kiosk:
     def stop(self) -> None:
         self.devices.stop()
         self.stack.stop()
-
-
-def fill(disk: Path, leave_bytes: int = 0) -> Path:
-    """Write a filler file until the file system has ``leave_bytes`` free (or none)."""
-    filler = disk / "filler"
-    with open(filler, "wb") as out:
-        try:
-            while os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize > leave_bytes + 64 * 1024:
-                out.write(bytes(64 * 1024))
-                out.flush()
-        except OSError:
-            pass
-    return filler
 
 
 def journaled_fen(stack) -> int:
