@@ -21,7 +21,7 @@ import os
 import sys
 from pathlib import Path
 
-from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.config import ConfigError, KioskConfig, load_config, load_config_for_run
 
 NO_DISPLAY = (
     "kiosk: no display here (neither DISPLAY nor WAYLAND_DISPLAY is set) — "
@@ -29,7 +29,14 @@ NO_DISPLAY = (
 )
 
 
+# The journal, its backups, the key, the device archive and the log hold
+# payments and personal data: whatever this process creates is its user's
+# alone, whatever umask it was started with (finding 10).
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # first, before any command can create a file
     args = _parser().parse_args(argv)
     return args.handler(args)
 
@@ -167,19 +174,21 @@ def _journal_action(args: argparse.Namespace, action: str) -> int:
     return journal_cli.check(config)
 
 
-def _load(path: str | None) -> KioskConfig | None:
+def _load(path: str | None, *, for_run: bool = False) -> KioskConfig | None:
+    """The configuration, or None after printing every problem; ``for_run`` adds
+    what ``kiosk run`` needs on disk (the same checks as ``kiosk check-config``)."""
     try:
-        return load_config(path)
+        return load_config_for_run(path) if for_run else load_config(path)
     except ConfigError as error:
         print(error, file=sys.stderr)
-        print("kiosk: not started — fix the configuration above "
+        print("kiosk: not started — fix what is listed above "
               "(`kiosk check-config PATH` checks a file without starting)", file=sys.stderr)
         return None
 
 
 def _check_config(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.path)
+        config = load_config_for_run(args.path)
     except ConfigError as error:
         print(error, file=sys.stderr)
         count = len(error.problems)
@@ -199,7 +208,7 @@ def _has_display() -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
+    config = _load(args.config or os.environ.get("KIOSK_CONFIG"), for_run=True)
     if config is None:
         return 1
     if not _has_display():

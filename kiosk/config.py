@@ -9,9 +9,15 @@ collects *all* problems; only a clean document is turned into the frozen
 dataclasses the rest of the kiosk reads.
 
 Every problem message names the key, the value found, what is allowed and
-what to write instead.  Entries of ``[[utilities]]`` are named ``utilities[1]``,
-``utilities[2]``, … counting from the first ``[[utilities]]`` in the file, as a
-technician counts them on screen.
+what to write instead; a value is quoted shortened and with its control
+characters escaped, and no input, however malformed, raises anything but
+:class:`ConfigError`.  :func:`load_config_for_run` (``kiosk run`` and
+``kiosk check-config``) also checks what the kiosk will need on disk, so a
+file check-config passes does not stop ``kiosk run`` at start.
+
+Entries of ``[[utilities]]`` are named ``utilities[1]``, ``utilities[2]``, …
+counting from the first ``[[utilities]]`` in the file, as a technician counts
+them on screen.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ from __future__ import annotations
 import datetime
 import difflib
 import os
+import pwd
 import re
+import stat
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +118,8 @@ class BackendConfig:
     startup_grace_s: float
     heartbeat_interval_s: float
     retries: int
+    call_deadline_s: float  # one call, retries included, whatever the server does
+    max_reply_kib: int  # the largest reply body, compressed and inflated
 
     @property
     def embedded(self) -> bool:
@@ -153,6 +164,8 @@ class StorageConfig:
     retention_days: int
     backup_dir: str
     backup_interval_h: float
+    min_free_mib: int  # below this free space on the journal's file system, no cash
+    reserve_mib: int  # the ballast file freed to finish a payment when the disk fills
 
     def path(self, name: str) -> str:
         return os.path.join(self.data_dir, name)
@@ -244,19 +257,65 @@ class Field:
     required: bool = False
 
 
-def _show(value: Any) -> str:
+# A message quotes what the technician typed, but a value thousands of
+# characters long or nested hundreds deep would bury the message (and the
+# console); past these limits the quote is shortened and says so.
+_SHOWN_CHARS = 200
+_SHOWN_ITEMS = 8
+_SHOWN_DEPTH = 3
+_SHOWN_DIGITS = 40
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _show(value: Any, depth: int = 0) -> str:
     """``value`` written as TOML, so a message quotes what the technician typed."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _show_text(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(item) for item in value) + "]"
+        if depth >= _SHOWN_DEPTH and value:
+            return "[…]"
+        items = [_show(item, depth + 1) for item in value[:_SHOWN_ITEMS]]
+        if len(value) > _SHOWN_ITEMS:
+            items.append(f"… {len(value)} items in all")
+        return "[" + ", ".join(items) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{key} = {_show(item)}" for key, item in value.items()) + "}"
+        if depth >= _SHOWN_DEPTH and value:
+            return "{…}"
+        pairs = [f"{_show_key(key)} = {_show(item, depth + 1)}" for key, item in list(value.items())[:_SHOWN_ITEMS]]
+        if len(value) > _SHOWN_ITEMS:
+            pairs.append(f"… {len(value)} keys in all")
+        return "{" + ", ".join(pairs) + "}"
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
+    if isinstance(value, int) and abs(value) >= 10**_SHOWN_DIGITS:
+        return f"a number of {len(str(abs(value)))} digits"
     return repr(value)
+
+
+def _show_text(text: str) -> str:
+    """A TOML basic string; control characters (a NUL byte too) as escapes, so none reaches the console."""
+    shortened = len(text) > _SHOWN_CHARS
+    shown = text[: _SHOWN_CHARS // 2] if shortened else text
+    escaped = shown.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(_escape_control(char) for char in escaped)
+    return f'"{escaped}…" ({len(text)} characters)' if shortened else f'"{escaped}"'
+
+
+def _escape_control(char: str) -> str:
+    if char == "\t":
+        return "\\t"
+    if char == "\n":
+        return "\\n"
+    if char < " " or char == "\x7f":
+        return f"\\u{ord(char):04X}"
+    return char
+
+
+def _show_key(key: str) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (and shortened like any text)."""
+    return key if _BARE_KEY.fullmatch(key) and len(key) <= _SHOWN_CHARS else _show_text(key)
 
 
 def _kind_of(value: Any) -> str:
@@ -290,6 +349,9 @@ _TERMINAL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{2,31}")
 _HOTLINE = re.compile(r"[0-9 -]{3,20}")
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _SERIAL_DEVICE = re.compile(r"/dev/\S+")
+# An IPv6 literal in a URL (RFC 3986 §3.2.2): "[address]", then only ":port";
+# urlsplit lets "https://[::1]x:80" through.
+_BRACKETED_HOST = re.compile(r"(?:[^@]*@)?\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\](?::[0-9]*)?")
 _TCP_PORT = re.compile(r"tcp://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})")
 
 
@@ -317,14 +379,48 @@ def _hhmm(value: str) -> str | None:
 def _backend_url(value: str) -> str | None:
     if value == "embedded":
         return None
-    parts = urlsplit(value)
     try:
-        parts.port  # raises ValueError for a port that is not a number in 0..65535
+        # urlsplit raises ValueError for a bracketed host that is not an IP address
+        # ("http://[::1", "http://[billing]"); .port for a port not in 0..65535.
+        parts = urlsplit(value)
+        parts.port
     except ValueError:
         parts = None
-    if parts and parts.scheme in ("http", "https") and parts.hostname and not any(c.isspace() for c in value):
+    if (parts and parts.scheme in ("http", "https") and parts.hostname
+            and not any(c.isspace() or _is_control(c) for c in value)
+            and ("[" not in parts.netloc or _BRACKETED_HOST.fullmatch(parts.netloc))):
         return None
     return f'{_show(value)} is not "embedded" or an http(s) URL — e.g. "https://billing.example:8443"'
+
+
+def _is_control(char: str) -> bool:
+    return char < " " or char == "\x7f"
+
+
+# Linux's limits (PATH_MAX, NAME_MAX): a longer path fails every call with ENAMETOOLONG.
+_PATH_MAX_BYTES = 4095
+_NAME_MAX_BYTES = 255
+
+
+def _path_text(value: str) -> str | None:
+    """Whether ``value`` can name a file at all: no NUL byte or other control character, not too long."""
+    for position, char in enumerate(value, start=1):
+        if _is_control(char):
+            what = "a NUL byte" if char == "\0" else f"the control character U+{ord(char):04X}"
+            return (f"{_show(value)} contains {what} at character {position} — a path cannot hold one; "
+                    "retype the path with printable characters only")
+    try:
+        encoded = os.fsencode(value)
+    except UnicodeEncodeError:  # a process started without a UTF-8 locale
+        return (f"{_show(value)} cannot be written in this system's file name encoding "
+                f"({sys.getfilesystemencoding()}) — use ASCII letters and digits in the path")
+    if len(encoded) > _PATH_MAX_BYTES:
+        return f"{_show(value)} is {len(encoded)} bytes long — a path may be at most {_PATH_MAX_BYTES} bytes"
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > _NAME_MAX_BYTES:
+        return (f"{_show(value)} has a name of {len(longest)} bytes between two slashes — "
+                f"each part of a path may be at most {_NAME_MAX_BYTES} bytes")
+    return None
 
 
 def _device_port(value: str) -> str | None:
@@ -378,11 +474,13 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("url", Kind.STRING, "embedded", check=_backend_url),
         Field("connect_timeout_s", Kind.NUMBER, 3.0, range=(0.1, 30), unit="seconds"),
         Field("read_timeout_s", Kind.NUMBER, 10.0, range=(0.5, 120), unit="seconds"),
-        Field("ca_file", Kind.STRING, "", may_be_empty=True),  # "" = system CA store
+        Field("ca_file", Kind.STRING, "", may_be_empty=True, check=_path_text),  # "" = system CA store
         Field("terminal_secret", Kind.STRING, "demo-terminal-secret"),
         Field("startup_grace_s", Kind.NUMBER, 20, range=(0, 600), unit="seconds"),
         Field("heartbeat_interval_s", Kind.NUMBER, 30, range=(5, 3600), unit="seconds"),
         Field("retries", Kind.INTEGER, 2, range=(0, 5), unit="retries"),
+        Field("call_deadline_s", Kind.NUMBER, 15.0, range=(1, 300), unit="seconds"),
+        Field("max_reply_kib", Kind.INTEGER, 1024, range=(16, 65_536), unit="KiB"),
     ),
     "devices": (
         Field("acceptor", Kind.STRING, "emulator", check=_device_port),
@@ -401,14 +499,16 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("cash_in_timeout_s", Kind.NUMBER, 120, range=(30, 900), unit="seconds"),
     ),
     "storage": (
-        Field("data_dir", Kind.STRING, "var/data"),
-        Field("key_file", Kind.STRING, "var/data/journal.key"),
+        Field("data_dir", Kind.STRING, "var/data", check=_path_text),
+        Field("key_file", Kind.STRING, "var/data/journal.key", check=_path_text),
         Field("retention_days", Kind.INTEGER, 90, range=(1, 3650), unit="days"),
-        Field("backup_dir", Kind.STRING, "var/backup"),
+        Field("backup_dir", Kind.STRING, "var/backup", check=_path_text),
         Field("backup_interval_h", Kind.NUMBER, 24, range=(1, 720), unit="hours"),
+        Field("min_free_mib", Kind.INTEGER, 64, range=(1, 100_000), unit="MiB"),
+        Field("reserve_mib", Kind.INTEGER, 8, range=(1, 1024), unit="MiB"),
     ),
     "logging": (
-        Field("dir", Kind.STRING, "var/log"),
+        Field("dir", Kind.STRING, "var/log", check=_path_text),
         Field("level", Kind.STRING, "INFO", choices=LOG_LEVELS),
         Field("max_bytes", Kind.INTEGER, 5_000_000, range=(10_000, 1_000_000_000), unit="bytes"),
         Field("backups", Kind.INTEGER, 5, range=(0, 100), unit="files"),
@@ -473,7 +573,7 @@ def _type_problem(field: Field, value: Any, example: Any) -> str | None:
         if isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in value):
             return None
         if isinstance(value, list):
-            items = [int(i) if isinstance(i, str) and i.strip().isdigit() else i for i in value]
+            items = [_as_whole_number(i) for i in value]
             fix = f"write the numbers without quotes: {name} = {_show(items)}"
         else:
             fix = f"write a list in brackets, e.g. {name} = {_show(example)}"
@@ -489,6 +589,16 @@ def _type_problem(field: Field, value: Any, example: Any) -> str | None:
         else:
             fix = f"write a list in brackets, e.g. {name} = {_show(example)}"
     return f"expected {field.kind.value}, got {_show(value)} ({_kind_of(value)}) — {fix}"
+
+
+def _as_whole_number(item: Any) -> Any:
+    """``item`` as the number it spells ("50" → 50), else ``item`` itself."""
+    if isinstance(item, str) and item.strip().isdecimal():
+        try:
+            return int(item.strip())
+        except ValueError:  # more digits than int() reads (4300)
+            return item
+    return item
 
 
 def _unquote(name: str, value: Any, convert: Callable[[str], Any]) -> str | None:
@@ -554,7 +664,9 @@ def _homes_of(key: str) -> list[str]:
 
 def _unknown_key(prefix: str, table: str, key: str, valid: tuple[str, ...]) -> ConfigProblem:
     homes = _homes_of(key)
-    near = _close_keys(key, valid)
+    # A key far longer than any valid one is no misspelling of one.
+    near = _close_keys(key, valid) if len(key) <= 2 * max(map(len, valid)) else []
+    key = _show_key(key)
     if homes:  # a real key in the wrong table, e.g. written above the first [section] line
         advice = f"{key} belongs in {' or '.join(homes)}; move it there"
     elif near:
@@ -679,15 +791,159 @@ def _cross_field_problems(values: Mapping[str, Any]) -> list[ConfigProblem]:
         )))
     backend = values["backend"]
     if {"url", "ca_file"} <= backend.keys() and backend["ca_file"] and urlsplit(backend["url"]).scheme == "https":
-        ca_file = Path(backend["ca_file"])
-        if not ca_file.is_file():
-            looked = "" if ca_file.is_absolute() else f" (looked for {ca_file.absolute()})"
-            state = "is not a file" if ca_file.exists() else "does not exist"
+        state = _readable_file_problem(Path(backend["ca_file"]))
+        if state:
             problems.append(ConfigProblem("backend.ca_file", (
-                f"{_show(backend['ca_file'])} {state}{looked} — backend.url is https, so give the PEM file "
+                f"{_show(backend['ca_file'])} {state} — backend.url is https, so give the PEM file "
                 'of the CA that signed the backend\'s certificate, or "" to use the system CA store'
             )))
+    if {"call_deadline_s", "connect_timeout_s"} <= backend.keys():
+        deadline, connect = backend["call_deadline_s"], backend["connect_timeout_s"]
+        if deadline < connect:
+            problems.append(ConfigProblem("backend.call_deadline_s", (
+                f"{_show(deadline)} is shorter than backend.connect_timeout_s {_show(connect)} — a call could "
+                "never even connect; set call_deadline_s to at least connect_timeout_s"
+            )))
     return problems
+
+
+def _readable_file_problem(path: Path) -> str | None:
+    """What keeps the kiosk from reading ``path`` ("does not exist", …), or None."""
+    looked = "" if path.is_absolute() else f" (looked for {path.absolute()})"
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"does not exist{looked}"
+    except OSError as error:
+        return f"cannot be looked at{looked}: {error.strerror}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"is not a file{looked}"
+    if not os.access(path, os.R_OK):
+        return f"is not readable by the kiosk's user{looked} ({_owner_and_mode(info)})"
+    return None
+
+
+def _owner_and_mode(info: os.stat_result) -> str:
+    try:
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:  # a uid without a name (a file from another machine)
+        owner = str(info.st_uid)
+    return f"owner {owner}, mode {stat.S_IMODE(info.st_mode):04o}"
+
+
+# --------------------------------------------------------------------------- what `kiosk run` needs on disk
+
+# The directories ``kiosk run`` creates when missing and then writes in.
+_RUN_DIRECTORIES = (("storage", "data_dir"), ("storage", "backup_dir"), ("logging", "dir"))
+
+
+def _run_path_problems(values: Mapping[str, Any]) -> list[ConfigProblem]:
+    """What would stop ``kiosk run`` on this machine, found without creating anything.
+
+    Each directory must exist and be writable, or its nearest existing parent
+    must be a directory the kiosk's user may create it in; the key file must
+    be readable, or creatable the same way.  Checks ``os.access`` for the
+    process's own user, so run it as the kiosk's user (root passes them all,
+    except on a read-only or immutable directory).
+    """
+    problems = []
+    for section, key in _RUN_DIRECTORIES:
+        if key in values[section]:
+            problem = _directory_problem(values[section][key], f"{section}.{key}")
+            if problem:
+                problems.append(ConfigProblem(f"{section}.{key}", problem))
+    if "key_file" in values["storage"]:
+        problem = _key_file_problem(values["storage"]["key_file"])
+        if problem:
+            problems.append(ConfigProblem("storage.key_file", problem))
+    return problems
+
+
+def _key_file_problem(text: str) -> str | None:
+    path = Path(text)
+    if os.path.lexists(path):
+        state = _readable_file_problem(path)
+        return state and f"{_show(text)} {state} — the journal's key must be a file the kiosk's user can read"
+    blocked = _directory_blocked(str(path.parent))
+    if blocked is None:
+        return None
+    state, advice = blocked
+    return (f"{_show(text)} cannot be created: its directory {_show(str(path.parent))} {state} — "
+            f"{advice}, or set storage.key_file to a path in another directory")
+
+
+def _directory_problem(text: str, key: str) -> str | None:
+    blocked = _directory_blocked(text)
+    if blocked is None:
+        return None
+    state, advice = blocked
+    return f"{_show(text)} {state} — {advice}, or set {key} to another directory"
+
+
+def _directory_blocked(text: str) -> tuple[str, str] | None:
+    """Why the kiosk could not create (when missing) and write in directory ``text``,
+    as (what is wrong, what to do); None when it can."""
+    path = Path(text).absolute()  # not resolved: "x/.." after a file x fails here as it will in mkdir
+    looked = "" if Path(text).is_absolute() else f" (looked for {path})"
+    existing, info = _nearest_existing(path)
+    if info is None:
+        return (f"cannot be created{looked}: {existing} is a symbolic link to a path that does not exist",
+                "remove the link or create what it points to")
+    if not stat.S_ISDIR(info.st_mode):
+        if existing == path:
+            return f"is a file, not a directory{looked}", "move that file away"
+        return f"cannot be created{looked}: {existing} is a file, not a directory", "move that file away"
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    why, file_system_fix = _why_not_writable(existing, info)
+    if file_system_fix:
+        advice = file_system_fix
+    elif existing == path:
+        advice = "give the kiosk's user write access to it"
+    else:
+        advice = f"create it in {existing} with the kiosk's user as its owner"
+    if existing == path:
+        return f"is a directory the kiosk's user cannot write in{looked}: {why}", advice
+    return f"cannot be created{looked}: the kiosk's user cannot write in {existing}: {why}", advice
+
+
+def _nearest_existing(path: Path) -> tuple[Path, os.stat_result | None]:
+    """The nearest of ``path`` and its parents that exists, with its stat (None: a broken symbolic link)."""
+    for candidate in (path, *path.parents):
+        try:
+            return candidate, candidate.stat()
+        except FileNotFoundError:
+            if os.path.lexists(candidate):
+                return candidate, None
+        except OSError:  # ENOTDIR (a file on the way), EACCES, ELOOP: look further up
+            continue
+    return Path(path.anchor), Path(path.anchor).stat()
+
+
+def _why_not_writable(path: Path, info: os.stat_result) -> tuple[str, str]:
+    """The owner and mode; and when those allow writing and the file system refuses, what to do about it."""
+    if os.geteuid() == 0:
+        mode_allows = True
+    elif info.st_uid == os.geteuid():
+        mode_allows = bool(info.st_mode & stat.S_IWUSR)
+    elif info.st_gid in (os.getegid(), *os.getgroups()):
+        mode_allows = bool(info.st_mode & stat.S_IWGRP)
+    else:
+        mode_allows = bool(info.st_mode & stat.S_IWOTH)
+    owner_and_mode = _owner_and_mode(info)
+    if not mode_allows:
+        return owner_and_mode, ""
+    if _is_read_only_mount(path):
+        return f"{owner_and_mode}, on a read-only file system", "mount that file system read-write"
+    return (f"{owner_and_mode}, yet writes are refused (immutable: lsattr -d shows i)",
+            f"clear the flag with chattr -i {path}")
+
+
+def _is_read_only_mount(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------- reading and building
@@ -703,12 +959,13 @@ _READ_HINTS = {
 _FULL_WIDTH = "“”‘’＝，［］"
 
 
+# A configuration is a few kilobytes; this bounds what a wrong path (a log, a
+# disk image, /dev/zero) makes the kiosk read before it says so.
+_MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_toml(path: str) -> dict[str, Any]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        hint = _READ_HINTS.get(type(error), "check the path and the file's permissions")
-        raise ConfigError(path, [ConfigProblem("", f"cannot read: {error.strerror or error} — {hint}")]) from None
+    data = _read_config_bytes(path)
     try:
         text = data.decode("utf-8-sig")  # Notepad writes a byte-order mark; it is harmless
     except UnicodeDecodeError as error:
@@ -720,6 +977,53 @@ def _read_toml(path: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, [ConfigProblem("", _syntax_message(str(error), text))]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise ConfigError(path, [ConfigProblem("", _too_deep_message(text))]) from None
+    except ValueError as error:  # int() refuses more than 4300 digits (CVE-2020-10735)
+        raise ConfigError(path, [ConfigProblem("", _too_long_number_message(str(error), text))]) from None
+
+
+def _read_config_bytes(path: str) -> bytes:
+    try:
+        # O_NONBLOCK: a FIFO given by mistake must not wait for a writer.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError(path, [ConfigProblem("", (
+                    "cannot read: not a regular file — pass the configuration file itself"
+                ))])
+            data = file.read(_MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        hint = _READ_HINTS.get(type(error), "check the path and the file's permissions")
+        raise ConfigError(path, [ConfigProblem("", f"cannot read: {error.strerror or error} — {hint}")]) from None
+    if len(data) > _MAX_CONFIG_BYTES:
+        raise ConfigError(path, [ConfigProblem("", (
+            f"larger than {_MAX_CONFIG_BYTES >> 20} MiB — a configuration is a few kilobytes; "
+            "check that this is the kiosk's config.toml"
+        ))])
+    return data
+
+
+def _line_where(text: str, score: Callable[[str], int]) -> str:
+    """The number of the line scoring highest, for a message without tomllib's position."""
+    lines = text.splitlines() or [""]
+    number = max(range(len(lines)), key=lambda index: score(lines[index]))
+    return f"line {number + 1}"
+
+
+def _too_deep_message(text: str) -> str:
+    where = _line_where(text, lambda line: line.count("[") + line.count("{"))
+    return (f"{where}: not valid TOML (brackets nested hundreds deep) — no setting takes more than one "
+            "level of [ ] or { }; remove the extra brackets")
+
+
+def _longest_digit_run(line: str) -> int:
+    return max((len(run) for run in re.findall(r"[0-9_]+", line)), default=0)
+
+
+def _too_long_number_message(reason: str, text: str) -> str:
+    where = _line_where(text, _longest_digit_run)
+    return (f"{where}: not valid TOML (a number too long to read: {reason.split(':')[0].lower()}) — "
+            "no setting takes a number that long; write the value the comment above the key allows")
 
 
 def _syntax_message(reason: str, text: str) -> str:
@@ -789,7 +1093,27 @@ def load_config(path: str | os.PathLike[str] | None) -> KioskConfig:
     if path is None:
         return default_config()
     source = os.fspath(path)
-    values, problems = _walk_document(_read_toml(source))
+    return _checked(source, _read_toml(source), run_paths=False)
+
+
+def load_config_for_run(path: str | os.PathLike[str] | None) -> KioskConfig:
+    """:func:`load_config`, and whether ``kiosk run`` will find what it needs on disk.
+
+    What ``kiosk run`` and ``kiosk check-config`` load, so a file check-config
+    passes does not stop the kiosk at start: the directories it writes in can
+    be created and written, the files it reads can be read
+    (:func:`_run_path_problems`).  Nothing is created here.
+    """
+    if path is None:
+        return _checked(EMBEDDED_SOURCE, {}, run_paths=True)
+    source = os.fspath(path)
+    return _checked(source, _read_toml(source), run_paths=True)
+
+
+def _checked(source: str, doc: Mapping[str, Any], run_paths: bool) -> KioskConfig:
+    values, problems = _walk_document(doc)
+    if run_paths:
+        problems.extend(_run_path_problems(values))
     if problems:
         raise ConfigError(source, problems)
     return _build(source, values)

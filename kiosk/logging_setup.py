@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,16 +54,51 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+LOG_FILE = "kiosk.log"
+PRIVATE_FILE_MODE = 0o600
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file is its owner's alone (0600), whatever the umask.
+
+    Even masked, the log tells when payments were made and how much; the
+    rotated files are renames of the current one, so they keep its mode.
+    """
+
+    def _open(self):  # noqa: ANN202 - logging's own hook, called on start and after each rollover
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # a file left 0644 by an older kiosk, too
+            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def _make_private(directory: Path) -> None:
+    """Rotated files an older kiosk left group- and world-readable: the owner's alone now."""
+    for old in directory.glob(LOG_FILE + ".*"):
+        try:
+            old.chmod(PRIVATE_FILE_MODE)
+        except OSError:  # not ours to change; the new files are private anyway
+            pass
+
+
 def configure_logging(directory: str | Path, level: str = "INFO", max_bytes: int = 5_000_000,
                       backups: int = 5, stderr: bool = True) -> Path:
-    """Send the ``kiosk`` loggers to ``directory/kiosk.log`` (rotating) and stderr."""
-    path = Path(directory) / "kiosk.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Send the ``kiosk`` loggers to ``directory/kiosk.log`` (rotating, mode 0600) and stderr.
+
+    Raises OSError (or ValueError for a path with a NUL byte) when the file
+    cannot be opened; nothing is changed then.
+    """
+    path = Path(directory) / LOG_FILE
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     formatter = JsonLineFormatter()
     redact = RedactPersonalData()
     handlers: list[logging.Handler] = [
-        logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     ]
+    _make_private(path.parent)
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     root = logging.getLogger("kiosk")

@@ -20,6 +20,53 @@ from offline_store.archive_writer import ArchiveWriter
 
 log = logging.getLogger("kiosk.runtime")
 
+# Codes on the out-of-order sign when the kiosk cannot start; the technician's
+# line on stderr (journald) says what and what to do.
+REASON_LOG_UNAVAILABLE = "E-SYS-LOG"
+REASON_START_FAILED = "E-SYS-START"
+EXIT_REFUSED = 3  # refused before the window: the journal's key
+EXIT_START_FAILED = 4  # the window came up with the sign instead of the home screen
+
+
+class StartFailure(Exception):
+    """Something ``kiosk run`` needs at start is not there.
+
+    ``reason_code`` goes on the sign a customer sees; ``detail`` is the
+    technician's one line: what failed and what to do.
+    """
+
+    def __init__(self, reason_code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason_code = reason_code
+        self.detail = detail
+
+
+def _os_reason(error: BaseException) -> str:
+    return getattr(error, "strerror", None) or str(error)
+
+
+def _in_config(config: KioskConfig) -> str:
+    from kiosk.config import EMBEDDED_SOURCE
+
+    return "in a config.toml given with --config" if config.source == EMBEDDED_SOURCE else f"in {config.source}"
+
+
+def open_log(config: KioskConfig):
+    """The rotating log in ``logging.dir``; a :class:`StartFailure` when it cannot be opened."""
+    from pathlib import Path
+
+    from kiosk.logging_setup import LOG_FILE, configure_logging
+
+    try:
+        return configure_logging(config.logging.dir, config.logging.level,
+                                 config.logging.max_bytes, config.logging.backups)
+    except (OSError, ValueError) as error:
+        path = Path(config.logging.dir) / LOG_FILE
+        raise StartFailure(REASON_LOG_UNAVAILABLE, (
+            f"cannot open the log {path}: {_os_reason(error)} — make {path} a file the kiosk's user can "
+            f"write (or set logging.dir {_in_config(config)}), then restart the kiosk"
+        )) from None
+
 
 def stylesheet() -> str:
     from kiosk.assets import read_text
@@ -42,8 +89,10 @@ class EmbeddedBackend:
         self._ready = threading.Event()
         self._simulator = None
         self._error: BaseException | None = None
+        self._started = False  # a kiosk that failed to start never starts it
 
     def start(self) -> None:
+        self._started = True
         threading.Thread(target=self._start, name="embedded-backend", daemon=True).start()
 
     def _start(self) -> None:
@@ -67,7 +116,7 @@ class EmbeddedBackend:
         return self._simulator.url if self._simulator else "embedded simulator (starting)"
 
     def stop(self) -> None:
-        if self._ready.wait(self.START_TIMEOUT_S) and self._simulator is not None:
+        if self._started and self._ready.wait(self.START_TIMEOUT_S) and self._simulator is not None:
             self._simulator.stop()
 
 
@@ -82,12 +131,17 @@ def run_kiosk(
     started = time.perf_counter()
     from kiosk.payment_stack import PaymentStack, check_journal_key
 
-    refusal = check_journal_key(config)
+    try:
+        refusal = check_journal_key(config)
+    except (OSError, ValueError) as error:  # check-config checks the path; this is what it cannot foresee
+        refusal = (f"cannot open or create the journal's key file {config.storage.key_file}: "
+                   f"{_os_reason(error)} — let the kiosk's user create and read it (or set storage.key_file "
+                   f"{_in_config(config)}), then restart the kiosk")
     if refusal is not None:
         # Personal data sealed with a key that is not here: taking money now
         # could not be accounted for.  The technician reads this on the console/journald.
         print(f"kiosk: refusing to start: {refusal}", file=sys.stderr, flush=True)
-        return 3
+        return EXIT_REFUSED
     from PySide6.QtCore import QObject, Qt, QTimer, Signal
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
@@ -137,14 +191,41 @@ def run_kiosk(
     heartbeat_for_signals.start()
     systemd_notify.install_freeze_drill()  # SIGUSR2 freezes the GUI thread only when its env var is set
 
+    start_failed: list[StartFailure] = []
+
     def ready() -> None:
+        try:
+            start_services()
+        except StartFailure as failure:
+            fail_start(failure)
+        except Exception as error:  # noqa: BLE001 - whatever it is, the sign instead of half a kiosk
+            if logging.getLogger("kiosk").handlers:  # else Python would print the traceback on stderr
+                log.critical("the kiosk could not start", exc_info=True)
+            fail_start(StartFailure(REASON_START_FAILED, (
+                f"start-up failed: {type(error).__name__}: {' '.join(str(error).split())} — the log has "
+                "the details; restart the kiosk, and if it fails again call maintenance"
+            )))
+
+    def fail_start(failure: StartFailure) -> None:
+        """The out-of-order sign for good, one line for the technician; the process stays up
+        (systemd would only restart it into the same failure) unless asked to exit."""
+        start_failed.append(failure)
+        kiosk.stop()
+        show_start_failure(kiosk, failure)
+        print(f"kiosk: out of service — {failure.detail}", file=sys.stderr, flush=True)
+        systemd_notify.notify(systemd_notify.READY, f"STATUS=out of service: {failure.detail}")
+        if (ping_ms := systemd_notify.ping_interval_ms()) is not None:
+            watchdog_ping.start(ping_ms)
+        if exit_when_ready:
+            shown = "on the out-of-order sign" if window.showing_out_of_order else "but the sign is NOT shown"
+            print(f"kiosk out of service: {failure.reason_code} {shown}", flush=True)
+            stop()
+
+    def start_services() -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         # Nothing is logged before the home screen is up (a bad config is
         # printed, not logged), so the rotating file is opened only now.
-        from kiosk.logging_setup import configure_logging
-
-        log_path = configure_logging(config.logging.dir, config.logging.level,
-                                     config.logging.max_bytes, config.logging.backups)
+        log_path = open_log(config)
         # Only now the backend (simulator, requests) is loaded, on worker
         # threads: the home screen never waits for it, taps queue behind it.
         if simulator is not None:
@@ -187,7 +268,8 @@ def run_kiosk(
         print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
               flush=True)
     try:
-        return app.exec()
+        code = app.exec()
+        return EXIT_START_FAILED if start_failed else code
     finally:
         kiosk.stop()
         devices.stop()
@@ -195,6 +277,16 @@ def run_kiosk(
         archive.close()
         if simulator is not None:
             simulator.stop()
+
+
+def show_start_failure(kiosk, failure: StartFailure) -> None:
+    """Put the out-of-order sign up with ``failure``'s code, and keep it up."""
+    from kiosk.availability import ServiceLevel
+    from kiosk.i18n import Translator
+    from screens.context import RenderContext
+
+    level = ServiceLevel(False, failure.reason_code, failure.detail)
+    kiosk.window.hold_out_of_order(RenderContext(kiosk.config, Translator(kiosk.lang), level), level)
 
 
 def device_archive_writer(config: KioskConfig) -> ArchiveWriter:

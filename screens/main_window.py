@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.footer = Footer()
         self.home = HomeScreen()
         self._out_of_order = None
+        self._held_out_of_order: ServiceLevel | None = None  # a failed start's sign, for good
         self._idle_prompt = None
         self._screens: dict[Step, QWidget] = {Step.HOME: self.home}
         self.steps = QStackedWidget()
@@ -138,7 +139,15 @@ class MainWindow(QMainWindow):
         return self._idle_prompt
 
     # -- rendering -------------------------------------------------------
+    def hold_out_of_order(self, ctx: RenderContext, level: ServiceLevel) -> None:
+        """Show the sign with ``level``'s reason and keep it whatever is rendered later:
+        the kiosk could not start, and no half-started home screen may replace it."""
+        self._held_out_of_order = level
+        self.render(ctx, JourneyState(), level)
+
     def render(self, ctx: RenderContext, state: JourneyState, level: ServiceLevel) -> None:
+        if self._held_out_of_order is not None:
+            level, state = self._held_out_of_order, JourneyState()
         if not level.in_service and state.step is Step.HOME:
             self.out_of_order.render(ctx, level)
             self.pages.setCurrentWidget(self.out_of_order)

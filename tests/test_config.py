@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from kiosk.account_number import AccountNumberRule
-from kiosk.config import ConfigError, ConfigProblem, default_config, load_config
+from kiosk.config import ConfigError, ConfigProblem, default_config, load_config, load_config_for_run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -456,3 +458,323 @@ def test_the_cap_is_the_bill_plus_the_prepay_allowance_within_the_maximum(write_
     assert payment.cap_fen(0) == 20_000  # nothing owed: prepay only
     assert payment.cap_fen(95_000) == 100_000  # never past the maximum
     assert payment.accepted_fen == frozenset({100, 500, 1000, 2000, 5000, 10000})
+
+
+# --------------------------------------------------------------------------- backend call limits, disk reserve
+
+
+def test_call_deadline_reply_size_and_disk_reserve_have_their_defaults():
+    config = default_config()
+
+    assert config.backend.call_deadline_s == 15.0 and isinstance(config.backend.call_deadline_s, float)
+    assert config.backend.max_reply_kib == 1024
+    assert (config.storage.min_free_mib, config.storage.reserve_mib) == (64, 8)
+
+
+def test_call_limits_and_disk_reserve_are_read_from_the_file(write_config):
+    config = load_config(write_config(
+        "[backend]\ncall_deadline_s = 40\nmax_reply_kib = 256\n[storage]\nmin_free_mib = 500\nreserve_mib = 1\n"
+    ))
+
+    assert (config.backend.call_deadline_s, config.backend.max_reply_kib) == (40.0, 256)
+    assert (config.storage.min_free_mib, config.storage.reserve_mib) == (500, 1)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("[backend]\ncall_deadline_s = 0.5", "backend.call_deadline_s: 0.5 is out of range — allowed 1 to 300 seconds"),
+    ("[backend]\ncall_deadline_s = 301", "backend.call_deadline_s: 301 is out of range — allowed 1 to 300 seconds"),
+    ("[backend]\nmax_reply_kib = 8", "backend.max_reply_kib: 8 is out of range — allowed 16 to 65536 KiB"),
+    ("[backend]\nmax_reply_kib = 65537", "backend.max_reply_kib: 65537 is out of range — allowed 16 to 65536 KiB"),
+    ("[storage]\nmin_free_mib = 0", "storage.min_free_mib: 0 is out of range — allowed 1 to 100000 MiB"),
+    ("[storage]\nmin_free_mib = 100001", "storage.min_free_mib: 100001 is out of range — allowed 1 to 100000 MiB"),
+    ("[storage]\nreserve_mib = 0", "storage.reserve_mib: 0 is out of range — allowed 1 to 1024 MiB"),
+    ("[storage]\nreserve_mib = 1025", "storage.reserve_mib: 1025 is out of range — allowed 1 to 1024 MiB"),
+])
+def test_call_limits_and_disk_reserve_out_of_range_give_the_allowed_range(problems_of, line, message):
+    assert problems_of(line + "\n") == [message]
+
+
+def test_reply_size_with_a_fraction_asks_for_a_whole_number(problems_of):
+    assert problems_of("[backend]\nmax_reply_kib = 512.0\n") == [
+        "backend.max_reply_kib: expected a whole number, got 512.0 (a number) — "
+        "write it without the decimal point: max_reply_kib = 512"
+    ]
+
+
+def test_call_deadline_shorter_than_the_connect_timeout_is_reported(problems_of):
+    assert problems_of("[backend]\nconnect_timeout_s = 5\ncall_deadline_s = 2\n") == [
+        "backend.call_deadline_s: 2 is shorter than backend.connect_timeout_s 5 — a call could never even "
+        "connect; set call_deadline_s to at least connect_timeout_s"
+    ]
+
+
+def test_call_deadline_equal_to_the_connect_timeout_loads(write_config):
+    config = load_config(write_config("[backend]\nconnect_timeout_s = 3\ncall_deadline_s = 3\n"))
+
+    assert config.backend.call_deadline_s == 3
+
+
+# --------------------------------------------------------------------------- malformed values: a message, no traceback
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[billing]", "https://[::1]x:80", "http://[zz]:8443"])
+def test_url_with_unbalanced_or_bad_brackets_is_reported_not_raised(problems_of, url):
+    assert problems_of(f'[backend]\nurl = "{url}"\n') == [
+        f'backend.url: "{url}" is not "embedded" or an http(s) URL — e.g. "https://billing.example:8443"'
+    ]
+
+
+def test_url_with_a_nul_byte_is_reported_with_the_byte_escaped(problems_of):
+    assert problems_of('[backend]\nurl = "http://billing\\u0000.example"\n') == [
+        'backend.url: "http://billing\\u0000.example" is not "embedded" or an http(s) URL — '
+        'e.g. "https://billing.example:8443"'
+    ]
+
+
+def test_array_nested_hundreds_deep_is_a_syntax_problem(problems_of):
+    depth = 2000
+    (line,) = problems_of("[terminal]\nid = \"KS-1\"\nlanguages = " + "[" * depth + "]" * depth + "\n")
+
+    assert line.startswith("line 3: not valid TOML (brackets nested hundreds deep) — ")
+
+
+def test_tables_nested_hundreds_deep_are_a_syntax_problem(problems_of):
+    depth = 2000
+    (line,) = problems_of("[ui]\nfullscreen = " + "{a = " * depth + "1" + "}" * depth + "\n")
+
+    assert line.startswith("line 2: not valid TOML (brackets nested hundreds deep)")
+
+
+def test_a_list_nested_a_little_deep_is_quoted_shortened(problems_of):
+    (line,) = problems_of("[terminal]\nlanguages = " + "[" * 100 + "]" * 100 + "\n")
+
+    assert line.startswith("terminal.languages: expected a list of strings, got [[[[…]]]] (a list)")
+
+
+def test_number_with_thousands_of_digits_names_its_line(problems_of):
+    (line,) = problems_of("[idle]\n\ncountdown_s = 1" + "0" * 5000 + "\n")
+
+    assert line.startswith("line 3: not valid TOML (a number too long to read: exceeds the limit (4300 digits)")
+
+
+def test_huge_number_in_range_message_is_short(problems_of):
+    (line,) = problems_of("[backend]\nretries = 1" + "0" * 100 + "\n")
+
+    assert line == "backend.retries: a number of 101 digits is out of range — allowed 0 to 5 retries"
+
+
+def test_very_long_text_is_quoted_shortened_with_its_length(problems_of):
+    (line,) = problems_of(f'[terminal]\nid = "{"K" * 100_000}"\n')
+
+    assert line.startswith(f'terminal.id: "{"K" * 100}…" (100000 characters) is not a valid terminal id')
+    assert len(line) < 500
+
+
+def test_very_long_unknown_key_is_quoted_shortened(problems_of):
+    (line,) = problems_of(f"[idle]\n{'k' * 50_000} = 1\n")
+
+    assert line.startswith(f'idle."{"k" * 100}…" (50000 characters): unknown key — the keys of [idle] are')
+
+
+def test_control_characters_in_a_value_are_escaped_in_the_message(problems_of):
+    (line,) = problems_of('[terminal]\nid = "KS\\u0007\\t1"\n')
+
+    assert line.startswith('terminal.id: "KS\\u0007\\t1" is not a valid terminal id')
+    assert "\x07" not in line and "\t" not in line
+
+
+def test_list_of_many_items_is_quoted_shortened(problems_of):
+    (line,) = problems_of("[payment]\naccepted_notes = [" + ", ".join(["\"5\""] * 500) + "]\n")
+
+    assert '["5", "5", "5", "5", "5", "5", "5", "5", … 500 items in all]' in line
+
+
+def test_superscript_digit_in_quotes_is_explained_not_raised(problems_of):
+    (line,) = problems_of('[payment]\naccepted_notes = ["²", "10"]\n')
+
+    assert line.endswith('write the numbers without quotes: accepted_notes = ["²", 10]')
+
+
+@pytest.mark.parametrize("key", ["storage.data_dir", "storage.key_file", "storage.backup_dir", "logging.dir"])
+def test_path_with_a_nul_byte_is_reported(problems_of, key):
+    section, name = key.split(".")
+
+    assert problems_of(f'[{section}]\n{name} = "var/da\\u0000ta"\n') == [
+        f'{key}: "var/da\\u0000ta" contains a NUL byte at character 7 — a path cannot hold one; '
+        "retype the path with printable characters only"
+    ]
+
+
+def test_ca_file_with_a_nul_byte_is_reported_even_for_plain_http(problems_of):
+    (line,) = problems_of('[backend]\nurl = "http://billing.example"\nca_file = "ca\\u0000.pem"\n')
+
+    assert line.startswith('backend.ca_file: "ca\\u0000.pem" contains a NUL byte at character 3')
+
+
+def test_path_longer_than_linux_allows_is_reported(problems_of):
+    (line,) = problems_of(f'[logging]\ndir = "/var/{"d" * 300}"\n')
+
+    assert line.endswith("has a name of 300 bytes between two slashes — each part of a path may be at most 255 bytes")
+
+
+def test_https_with_a_ca_file_path_too_long_to_look_up_is_reported(problems_of):
+    (line,) = problems_of(f'[backend]\nurl = "https://billing.example"\nca_file = "{"c" * 5000}"\n')
+
+    assert line.endswith("is 5000 bytes long — a path may be at most 4095 bytes")
+
+
+def test_https_with_a_ca_file_under_a_regular_file_is_reported(problems_of, tmp_path):
+    (tmp_path / "certs").write_text("not a directory")
+    ca_file = tmp_path / "certs" / "ca.pem"
+
+    (line,) = problems_of(f'[backend]\nurl = "https://billing.example"\nca_file = "{ca_file}"\n')
+
+    assert line.startswith(f'backend.ca_file: "{ca_file}" cannot be looked at: Not a directory — ')
+
+
+def test_config_path_that_is_not_a_regular_file_is_reported_without_reading_it(tmp_path):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)  # opened for reading, it waits for a writer
+    # The deadline: a reader stuck in open() gets an empty file after 3 s (and the test fails).
+    releaser = threading.Timer(3.0, _open_and_close_for_writing, args=(fifo,))
+    releaser.start()
+    try:
+        with pytest.raises(ConfigError, match="cannot read: not a regular file — pass the configuration file itself"):
+            load_config(fifo)
+    finally:
+        releaser.cancel()
+
+
+def _open_and_close_for_writing(fifo: Path) -> None:
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # no reader waiting: nobody to release
+        pass
+
+
+def test_config_file_of_megabytes_is_refused(tmp_path):
+    huge = tmp_path / "config.toml"
+    huge.write_bytes(b"# " + b"x" * (2 << 20) + b"\n")
+
+    with pytest.raises(ConfigError, match="larger than 1 MiB — a configuration is a few kilobytes"):
+        load_config(huge)
+
+
+# --------------------------------------------------------------------------- what `kiosk run` needs on disk
+
+
+def run_problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config_for_run(path)
+    return [line.removeprefix(f"{path}: ") for line in str(caught.value).splitlines()]
+
+
+@pytest.mark.parametrize("key", ["storage.data_dir", "storage.backup_dir", "logging.dir"])
+def test_directory_under_a_regular_file_is_reported_naming_the_file(write_config, tmp_path, key):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    section, name = key.split(".")
+    path = write_config(f'[{section}]\n{name} = "{blocker}/sub/dir"\n')
+
+    assert run_problems_of(path) == [
+        f'{key}: "{blocker}/sub/dir" cannot be created: {blocker} is a file, not a directory — '
+        f"move that file away, or set {key} to another directory"
+    ]
+    assert load_config(path)  # the file itself is fine: only what run needs is not
+
+
+def test_relative_directory_says_where_it_looked(write_config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var").write_text("")
+
+    (line,) = run_problems_of(write_config('[logging]\ndir = "var/log"\n[storage]\ndata_dir = "data"\n'
+                                           'key_file = "data/journal.key"\nbackup_dir = "backup"\n'))
+
+    assert line == (f'logging.dir: "var/log" cannot be created (looked for {tmp_path}/var/log): '
+                    f"{tmp_path}/var is a file, not a directory — move that file away, or set logging.dir "
+                    "to another directory")
+
+
+def test_data_directory_that_is_a_file_is_reported(write_config, tmp_path):
+    data = tmp_path / "data"
+    data.write_text("")
+
+    problems = run_problems_of(write_config(f'[storage]\ndata_dir = "{data}"\nkey_file = "{tmp_path}/k"\n'))
+
+    assert problems == [f'storage.data_dir: "{data}" is a file, not a directory — move that file away, '
+                        "or set storage.data_dir to another directory"]
+
+
+def test_directory_through_a_broken_symbolic_link_is_reported(write_config, tmp_path):
+    (tmp_path / "backups").symlink_to(tmp_path / "gone")
+
+    (line,) = run_problems_of(write_config(f'[storage]\nbackup_dir = "{tmp_path}/backups/journal"\n'))
+
+    assert line == (f'storage.backup_dir: "{tmp_path}/backups/journal" cannot be created: {tmp_path}/backups '
+                    "is a symbolic link to a path that does not exist — remove the link or create what it "
+                    "points to, or set storage.backup_dir to another directory")
+
+
+def test_key_file_whose_directory_cannot_be_created_is_reported(write_config, tmp_path):
+    (tmp_path / "keys").write_text("")
+    data = tmp_path / "data"
+    key = tmp_path / "keys" / "journal.key"
+
+    assert run_problems_of(write_config(f'[storage]\ndata_dir = "{data}"\nkey_file = "{key}"\n')) == [
+        f'storage.key_file: "{key}" cannot be created: its directory "{tmp_path}/keys" is a file, not a '
+        "directory — move that file away, or set storage.key_file to a path in another directory"
+    ]
+
+
+def test_key_file_that_is_a_directory_is_reported(write_config, tmp_path):
+    key = tmp_path / "journal.key"
+    key.mkdir()
+
+    (line,) = run_problems_of(write_config(f'[storage]\ndata_dir = "{tmp_path}"\nkey_file = "{key}"\n'))
+
+    assert line == (f'storage.key_file: "{key}" is not a file — the journal\'s key must be a file the '
+                    "kiosk's user can read")
+
+
+def test_every_directory_problem_is_reported_at_once_with_the_files_own(write_config, tmp_path):
+    (tmp_path / "afile").write_text("")
+    text = (f'[idle]\ncountdown_s = 1\n[storage]\ndata_dir = "{tmp_path}/afile/d"\n'
+            f'key_file = "{tmp_path}/journal.key"\n'
+            f'backup_dir = "{tmp_path}/afile/b"\n[logging]\ndir = "{tmp_path}/afile/l"\n')
+
+    keys = [line.split(":")[0] for line in run_problems_of(write_config(text))]
+
+    assert keys == ["idle.countdown_s", "storage.data_dir", "storage.backup_dir", "logging.dir"]
+
+
+def test_checking_what_run_needs_creates_nothing(write_config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_config('[backend]\nurl = "embedded"\n')
+
+    config = load_config_for_run(path)
+
+    assert config.storage.data_dir == "var/data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_embedded_defaults_are_checked_for_what_run_needs_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var").write_text("")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config_for_run(None)
+
+    assert caught.value.path == "embedded defaults"
+    assert [p.key for p in caught.value.problems] == [
+        "storage.data_dir", "storage.backup_dir", "logging.dir", "storage.key_file"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file whatever its mode")
+def test_https_with_a_ca_file_the_kiosk_cannot_read_is_reported(problems_of, tmp_path):
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca_file.chmod(0)
+
+    (line,) = problems_of(f'[backend]\nurl = "https://billing.example"\nca_file = "{ca_file}"\n')
+
+    assert line.startswith(f'backend.ca_file: "{ca_file}" is not readable by the kiosk\'s user (owner ')
