@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kiosk.backend.client import BackendClient  # noqa: E402
 from kiosk.backend.seed import DEMO_ACCOUNTS  # noqa: E402
 from kiosk.backend.simulator import BackendSimulator  # noqa: E402
-from offline_store.money_journal import MoneyJournal  # noqa: E402
+from offline_store.journal import MoneyJournal  # noqa: E402
 from offline_store.outbox import SyncWorker  # noqa: E402
 from offline_store.pii import PiiKey  # noqa: E402
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from drivers.id003.events import NoteCredited, NoteRejected, NoteReturned, NoteUnaccounted
-from offline_store.money_journal import NoteOutsideCashIn
+from offline_store.journal import NoteOutsideCashIn
 
 log = logging.getLogger("kiosk.payment")
 

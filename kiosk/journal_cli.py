@@ -115,7 +115,7 @@ def _unusable_backup(source: Path, identity: JournalIdentity | None) -> str:
 
 def new_after_loss(config: KioskConfig) -> int:
     """No backup at all: a new, empty journal under a new identity, numbers kept above the old ones."""
-    from offline_store.money_journal import MoneyJournal
+    from offline_store.journal import MoneyJournal
     from offline_store.pii import PiiKey
 
     path = _journal_path(config)
@@ -144,7 +144,7 @@ def new_after_loss(config: KioskConfig) -> int:
 
 def report(config: KioskConfig, since) -> int:
     from offline_store.cash_report import report as cash_report
-    from offline_store.money_journal import JournalRefused, MoneyJournal
+    from offline_store.journal import JournalRefused, MoneyJournal
     from offline_store.pii import PiiKeyError
 
     path = _journal_path(config)

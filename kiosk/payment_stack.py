@@ -87,7 +87,7 @@ class PaymentStack:
 
     def _start(self, on_ready: Callable[[object], None]) -> None:
         from kiosk.payments import PaymentService
-        from offline_store.money_journal import JournalRefused, MoneyJournal
+        from offline_store.journal import JournalRefused, MoneyJournal
         from offline_store.outbox import SyncWorker
 
         try:

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import datetime, time as day_start
 from typing import Sequence
 
-from offline_store.money_journal import CashBox, MoneyJournal, Payment, UnassignedNote
+from offline_store.journal import CashBox, MoneyJournal, Payment, UnassignedNote
 
 STATUS_NAMES = {
     "opened": "已开始 opened",

@@ -9,13 +9,14 @@ writes those).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
+
+from offline_store.durable_db import open_database
 
 SCHEMA_VERSION = 1
 
@@ -33,17 +34,6 @@ class FaultRecord:
     @property
     def open(self) -> bool:
         return self.cleared_at is None
-
-
-def open_database(path: str | Path) -> sqlite_utils.Database:
-    """A connection with the durability every money and maintenance record needs."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("PRAGMA foreign_keys=ON")
-    return sqlite_utils.Database(connection)
 
 
 class DeviceArchive:

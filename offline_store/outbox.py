@@ -44,7 +44,7 @@ from typing import Callable
 
 from kiosk.backend.errors import AuthenticationFailed, BackendError, MalformedReply
 from kiosk.backend.models import PaymentRequest, PaymentResult
-from offline_store.money_journal import MoneyJournal, PersonalDataPurged
+from offline_store.journal import MoneyJournal, PersonalDataPurged
 from offline_store.pii import PiiDecryptionError
 
 log = logging.getLogger("kiosk.sync")

@@ -53,7 +53,7 @@ from pathlib import Path
 
 from drivers.id003.emulator import AcceptorEmulator, Timings
 from kiosk.backend.simulator import BackendSimulator
-from offline_store.money_journal import RETURNED_AFTER_CREDIT, MoneyJournal
+from offline_store.journal import RETURNED_AFTER_CREDIT, MoneyJournal
 from offline_store.pii import open_or_create_key
 
 from loop_disk import SmallDisk, fill, loop_disks_possible

@@ -15,7 +15,7 @@ import pytest
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from offline_store.journal_identity import SEQUENCE_BLOCK, identity_path
-from offline_store.money_journal import JournalRefused, MoneyJournal
+from offline_store.journal import JournalRefused, MoneyJournal
 from offline_store.pii import PiiKey
 
 UTILITY, NUMBER = DEMO_ACCOUNTS["electricity_arrears"]
@@ -123,7 +123,7 @@ def test_a_journal_whose_wal_was_deleted_after_a_crash_keeps_cash_off(terminal):
     child = f"""
 import os, sys
 sys.path[:0] = {sys.path!r}
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 journal = MoneyJournal.open({str(journal_of(terminal))!r}, {str(key_of(terminal))!r})
 txn = journal.open_payment("{TERMINAL}", "{UTILITY}", "{NUMBER}", "张*明", "路", 100, cap_fen=500).transaction_no
 journal.start_cash_in(txn)

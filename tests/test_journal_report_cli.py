@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 
 
 def write_config(tmp_path: Path) -> Path:

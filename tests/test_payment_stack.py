@@ -18,7 +18,7 @@ from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import default_config
 from kiosk.devices import KioskDevices
 from kiosk.payment_stack import PaymentStack, check_journal_key, journal_path
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 
 
 def wait_for(condition, timeout_s: float = 10.0, what: str = "") -> None:

@@ -13,7 +13,7 @@ from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.devices import KioskDevices
 from kiosk.journey import Step
 from kiosk.payment_stack import PaymentStack, journal_path
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 from screens.kiosk_app import KioskApp
 from screens.tour import tap, tour_config, wait_until
 

@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.simulator import BackendSimulator
-from offline_store.money_journal import MoneyJournal, Payment
+from offline_store.journal import MoneyJournal, Payment
 from offline_store.pii import PiiKey
 
 from journal_helpers import ARREARS, SECRET, TERMINAL_ID, FakeClock

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from offline_store.money_journal import MoneyJournal  # noqa: E402
+from offline_store.journal import MoneyJournal  # noqa: E402
 from offline_store.pii import PiiKey  # noqa: E402
 
 DENOMINATIONS = (100, 500, 1000, 2000, 5000, 10000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offline_store.device_archive import open_database
-from offline_store.money_journal import SCHEMA_VERSION, JournalTooNew, MoneyJournal, migrate
+from offline_store.journal import SCHEMA_VERSION, JournalTooNew, MoneyJournal, migrate
 
 from journal_helpers import ARREARS, TERMINAL_ID
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from kiosk.backend.models import PaymentNote, PaymentResult
-from offline_store.money_journal import (
+from offline_store.journal import (
     IN_BOX,
     MAYBE_IN_BOX,
     RETURNED_AFTER_CREDIT,

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 from offline_store.pii import (
     KEY_BYTES,
     PiiDecryptionError,

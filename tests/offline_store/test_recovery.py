@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 
 from journal_helpers import ARREARS, TERMINAL_ID
 

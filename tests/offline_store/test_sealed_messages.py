@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from offline_store.money_journal import MoneyJournal
+from offline_store.journal import MoneyJournal
 
 LEAKY_REFUSAL = "账户 3201100017 户主 张小明 地址 城东区幸福路8号 已销户"
 

@@ -1,0 +1,151 @@
+"""What the journal hands out: frozen records of payments, notes, the cash box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from offline_store.journal.states import PaymentState, UnassignedKind
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment as the journal holds it; amounts in fen, personal data masked."""
+
+    transaction_no: str
+    terminal_id: str
+    utility: str
+    account_masked: str
+    holder_masked: str
+    amount_due_fen: int
+    cap_fen: int
+    state: PaymentState
+    paid_fen: int
+    notes: tuple[tuple[int, int], ...]  # (denomination_fen, count), ascending
+    opened_at: float
+    committed_at: float | None
+    paid_at: str | None  # ISO 8601 with offset, as posted
+    finished_at: float | None  # posted, referred or cancelled
+    receipt_no: str | None
+    posted_at: str | None
+    balance_after_fen: int | None
+    arrears_after_fen: int | None
+    error_code: str | None
+    error_message: str | None
+    attempts: int  # failed posting attempts (each left it pending)
+    recovered: bool  # finished by recover() after a crash: print a recovery slip
+    purged: bool  # personal data erased by retention
+
+    @property
+    def note_counts(self) -> dict[int, int]:
+        return dict(self.notes)
+
+    @property
+    def note_count(self) -> int:
+        return sum(count for _, count in self.notes)
+
+    @property
+    def credited_to_balance_fen(self) -> int:
+        """No change is given: what is paid above the amount due goes to the balance."""
+        return max(0, self.paid_fen - self.amount_due_fen)
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    transaction_no: str
+    denomination_fen: int
+    acceptor_ref: str
+    stacked_at: float
+
+
+@dataclass(frozen=True)
+class UnassignedNote:
+    """A note (or a doubt about one) that belongs to no payment's amount."""
+
+    id: int
+    recorded_at: float
+    denomination_fen: int | None  # None: the acceptor could not say
+    transaction_no: str | None  # the payment it arrived during, if any
+    acceptor_ref: str | None
+    kind: UnassignedKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    account_no: str
+    holder: str
+    address: str
+
+
+@dataclass(frozen=True)
+class RecoveryCase:
+    """What :meth:`MoneyJournal.recover` did with one payment a crash left open."""
+
+    transaction_no: str
+    state_before: str
+    action: str  # "committed" (queued for posting) | "cancelled"
+    paid_fen: int
+    note_count: int
+
+
+@dataclass(frozen=True)
+class PowerUpReconciliation:
+    action: str  # "none" | "unassigned"
+    transaction_no: str | None
+    unassigned: UnassignedNote | None
+    explanation: str
+
+
+@dataclass(frozen=True)
+class CashBox:
+    """What should be in the cash box (since the last collection, or ever)."""
+
+    since: float | None  # time of the last collection; None: since the journal began
+    credited: tuple[tuple[int, int], ...]  # (denomination_fen, count) of notes in payments
+    unassigned: tuple[tuple[int, int], ...]  # notes certainly in the box but in no payment
+    to_check: tuple[UnassignedNote, ...]  # doubts the collection count settles
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """Notes per denomination the box should hold."""
+        counts: dict[int, int] = {}
+        for denomination, count in self.credited + self.unassigned:
+            counts[denomination] = counts.get(denomination, 0) + count
+        return dict(sorted(counts.items()))
+
+    @property
+    def amounts(self) -> dict[int, int]:
+        return {d: d * c for d, c in self.counts.items()}
+
+    @property
+    def total_fen(self) -> int:
+        return sum(self.amounts.values())
+
+    @property
+    def note_count(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    collected_at: float
+    by: str
+    counts: dict[int, int]
+    total_fen: int
+
+
+_PAYMENT_COLUMNS = (
+    "p.transaction_no, p.terminal_id, p.utility, p.account_masked, p.holder_masked, p.amount_due_fen, p.cap_fen, "
+    "p.state, p.paid_fen, p.opened_at, p.committed_at, p.paid_at, p.finished_at, p.receipt_no, p.posted_at, "
+    "p.balance_after_fen, p.arrears_after_fen, p.error_code, p.error_message, p.attempts, "
+    "p.recovered, p.purged_at")
+
+
+def _payment(row: tuple, notes: tuple[tuple[int, int], ...]) -> Payment:
+    (txn, terminal, utility, account_masked, holder_masked, due, cap, state, paid, opened, committed, paid_at,
+     finished, receipt, posted_at, balance, arrears, code, message, attempts, recovered, purged_at) = row
+    return Payment(txn, terminal, utility, account_masked, holder_masked, due, cap, PaymentState(state), paid,
+                   tuple(map(tuple, notes)), opened, committed, paid_at, finished, receipt, posted_at, balance,
+                   arrears, code, message, attempts, bool(recovered), purged_at is not None)

@@ -1,0 +1,110 @@
+"""The journal's tables, and the migrations that bring any older file up to date."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+from offline_store.journal.errors import JournalTooNew
+
+
+def _v1_payments(db: sqlite_utils.Database) -> None:
+    """Payments, their notes, the outbox and the transaction-number sequence."""
+    db["payments"].create(
+        {"transaction_no": str, "terminal_id": str, "utility": str, "business_date": str,
+         "account_masked": str, "holder_masked": str,
+         "account_no_enc": bytes, "holder_enc": bytes, "address_enc": bytes,
+         "amount_due_fen": int, "cap_fen": int, "state": str, "paid_fen": int,
+         "opened_at": float, "committed_at": float, "paid_at": str, "finished_at": float,
+         "receipt_no": str, "posted_at": str, "balance_after_fen": int, "arrears_after_fen": int,
+         "error_code": str, "error_message": str, "attempts": int, "recovered": int, "purged_at": float},
+        pk="transaction_no",
+        not_null={"terminal_id", "utility", "business_date", "account_masked", "holder_masked",
+                  "amount_due_fen", "cap_fen", "state", "paid_fen", "opened_at", "attempts", "recovered"},
+        defaults={"paid_fen": 0, "attempts": 0, "recovered": 0},
+    )
+    db["payments"].create_index(["state"])
+    db["notes"].create(
+        {"id": int, "transaction_no": str, "denomination_fen": int, "acceptor_ref": str, "stacked_at": float},
+        pk="id", not_null={"transaction_no", "denomination_fen", "acceptor_ref", "stacked_at"},
+        foreign_keys=[("transaction_no", "payments", "transaction_no")],
+    )
+    db["notes"].create_index(["acceptor_ref"], unique=True)
+    db["notes"].create_index(["transaction_no"])
+    # The outbox's order is its id: insertion order, whatever the clock did.
+    db["outbox"].create(
+        {"id": int, "transaction_no": str, "queued_at": float},
+        pk="id", not_null={"transaction_no", "queued_at"},
+        foreign_keys=[("transaction_no", "payments", "transaction_no")],
+    )
+    db["outbox"].create_index(["transaction_no"], unique=True)
+    db["txn_sequence"].create(
+        {"terminal_id": str, "business_date": str, "last_seq": int},
+        pk=("terminal_id", "business_date"), not_null={"last_seq"},
+    )
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+def _v2_cash_box(db: sqlite_utils.Database) -> None:
+    """Cash box: collections, and notes that belong to no payment."""
+    db["unassigned_notes"].create(
+        {"id": int, "recorded_at": float, "denomination_fen": int, "transaction_no": str,
+         "acceptor_ref": str, "kind": str, "reason": str},
+        pk="id", not_null={"recorded_at", "kind", "reason"},
+    )
+    db["unassigned_notes"].create_index(["acceptor_ref"], unique=True)  # NULLs are distinct
+    db["collections"].create(
+        {"id": int, "collected_at": float, "by": str, "last_note_id": int, "last_unassigned_id": int,
+         "counts_json": str, "total_fen": int},
+        pk="id", not_null={"collected_at", "by", "last_note_id", "last_unassigned_id", "counts_json",
+                           "total_fen"},
+    )
+
+
+def _v3_escrow_marks(db: sqlite_utils.Database) -> None:
+    """Write-ahead marks: the note in escrow and its payment, journaled before STACK-1."""
+    db["escrow_marks"].create(
+        {"id": int, "transaction_no": str, "denomination_fen": int, "marked_at": float, "closed_at": float,
+         "outcome": str},
+        pk="id", not_null={"transaction_no", "denomination_fen", "marked_at"},
+        foreign_keys=[("transaction_no", "payments", "transaction_no")],
+    )
+    db.execute("CREATE INDEX escrow_marks_open ON escrow_marks(closed_at) WHERE closed_at IS NULL")
+
+
+def _v4_sealed_error_messages(db: sqlite_utils.Database) -> None:
+    """The billing system's words about a payment may name the customer: sealed, like
+    the account number (the clear column keeps only a summary without them)."""
+    db["payments"].add_column("error_message_enc", bytes)
+
+
+# Index i holds the migration from user_version i to i + 1.  Append, never edit.
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
+    """Bring the file to ``upto``, one migration per transaction; returns the version.
+
+    Each migration and its ``user_version`` bump commit together, so a crash
+    during an upgrade resumes at the step it was in.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise JournalTooNew(
+            f"the journal is at schema version {version}, this kiosk knows {SCHEMA_VERSION}: "
+            "install the newer kiosk version again, never an older one over its data")
+    conn = db.conn
+    while version < upto:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version](db)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    return version
