@@ -1,7 +1,9 @@
 """``kiosk diag printer --device URL (--status | --test-slip)``: a technician's check of the printer.
 
 Runs the link synchronously (a terminal may wait; the kiosk never does) and
-prints one line per finding.  Exit codes, for scripts:
+prints one line per finding: the status, then what the printer answered when
+the link connected (``drivers/escpos/probe.py``) and so how a slip is
+confirmed on it.  Exit codes, for scripts:
 
     0  ok (online; paper near end is a warning; a write-only device file cannot be checked)
     1  the printer answers but cannot print, or the test slip failed
@@ -19,7 +21,7 @@ from typing import TextIO
 from drivers.escpos.link import PrinterLink, PrintOutcome
 from drivers.escpos.realtime import Reason
 from drivers.escpos.slip import PAPER_80MM, test_slip
-from drivers.status import DeviceState, DeviceStatus, PrinterDetail
+from drivers.status import DeviceState, DeviceStatus, Paper, PrinterDetail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ABSENT, EXIT_SILENT = 0, 1, 2, 3, 4
 ACTIONS = ("status", "test_slip")
@@ -38,6 +40,8 @@ def run_diag(url: str, action: str, timeout_s: float = 2.0, out: TextIO = sys.st
     try:
         status = link.query_status()
         print(_describe(link.url, status), file=out)
+        if link.capabilities is not None:
+            print(f"printer {link.url}: {link.capabilities.describe()}", file=out)
         code = _exit_code(status)
         if action == "status" or code != EXIT_OK:
             if action == "test_slip" and code != EXIT_OK:
@@ -48,6 +52,8 @@ def run_diag(url: str, action: str, timeout_s: float = 2.0, out: TextIO = sys.st
         if result.ok:
             note = "" if result.outcome is PrintOutcome.PRINTED else " — not confirmed: the device cannot answer"
             print(f"printer: test slip printed ({result.bytes_total} bytes, {columns} columns){note}", file=out)
+            if result.outcome is PrintOutcome.PRINTED:
+                print(f"printer: {result.detail}", file=out)
             return EXIT_OK
         print(f"printer: test slip {result.outcome.value} [{result.reason}] — {result.detail}", file=out)
         return EXIT_ERROR
@@ -68,8 +74,10 @@ def _describe(url: str, status: DeviceStatus) -> str:
     sensors = f"paper {paper}, cover {cover}"
     if status.reason == Reason.NO_STATUS:
         return f"printer {url}: status unknown [{status.reason}] — {status.detail}"
-    if status.state is DeviceState.ONLINE and not status.reason:
+    if status.state is DeviceState.ONLINE and not status.reason and detail.paper is not Paper.UNKNOWN:
         return f"printer {url}: online — {sensors}"
+    if status.state is DeviceState.ONLINE and not status.reason:
+        return f"printer {url}: online — {status.detail}"
     return f"printer {url}: {status.state.value} [{status.reason}] — {status.detail} ({sensors})"
 
 

@@ -7,6 +7,10 @@
     ...
     driver.stop()
 
+Each connection starts by learning which status commands the printer answers
+(``drivers/escpos/probe.py``), so a model without ``GS r`` or without one
+``DLE EOT n`` prints, and its slips are confirmed, with what it has.
+
 Everything that touches the printer runs on the driver's own thread, under
 the link's timeouts (``drivers/escpos/link.py``); the caller's thread only
 puts work on a queue, so the GUI never waits on the printer.  A printer
@@ -33,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from drivers.escpos.link import PrinterLink, PrintOutcome, PrintResult
+from drivers.escpos.print_time import ASSUMED_SPEED_MM_S
 from drivers.escpos.realtime import Reason, unreachable
 from drivers.escpos.slip import Slip
 from drivers.escpos.transport import parse_url
@@ -60,15 +65,20 @@ _STOP = object()
 
 class PrinterDriver:
     def __init__(self, url: str, status_interval_s: float = 2.0, timeout_s: float = 1.5, *,
-                 print_timeout_s: float = 30.0) -> None:
-        """``url``: see ``drivers/escpos/transport.py``; a bad URL raises ``ValueError`` here, at once."""
-        if status_interval_s <= 0 or timeout_s <= 0:
-            raise ValueError("status_interval_s and timeout_s must be positive")
+                 print_timeout_s: float = 30.0, assumed_speed_mm_s: float = ASSUMED_SPEED_MM_S) -> None:
+        """``url``: see ``drivers/escpos/transport.py``; a bad URL raises ``ValueError`` here, at once.
+
+        ``assumed_speed_mm_s``: how fast a printer that does not answer ``GS r 1``
+        is taken to print, to know how long to watch it (``drivers/escpos/link.py``).
+        """
+        if status_interval_s <= 0 or timeout_s <= 0 or assumed_speed_mm_s <= 0:
+            raise ValueError("status_interval_s, timeout_s and assumed_speed_mm_s must be positive")
         self.url = url
         self.endpoint = parse_url(url)
         self.status_interval_s = status_interval_s
         self.timeout_s = timeout_s
         self.print_timeout_s = print_timeout_s
+        self.assumed_speed_mm_s = assumed_speed_mm_s
         self.publisher = StatusPublisher(unreachable(Reason.NOT_STARTED, "printer driver not started"))
         self._jobs: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -142,7 +152,8 @@ class PrinterDriver:
     # ------------------------------------------------------------ the worker
 
     def _run(self) -> None:
-        link = PrinterLink(self.endpoint, self.timeout_s, self.print_timeout_s)
+        link = PrinterLink(self.endpoint, self.timeout_s, self.print_timeout_s,
+                           assumed_speed_mm_s=self.assumed_speed_mm_s)
         next_poll = 0.0
         try:
             while self._running.is_set():

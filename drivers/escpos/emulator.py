@@ -24,10 +24,16 @@ Script it from a test or the demo's device panel::
 
 ``PrinterEmulator(pty=True)`` serves a pseudo-terminal in raw mode instead;
 :attr:`url` is then its device path, for the serial transport.
+
+Not every printer model answers every status command.  Many answer ``DLE
+EOT`` but take ``GS r 1`` in silence, and some leave out one ``DLE EOT n``;
+``PrinterEmulator(gs_r=False)`` and ``PrinterEmulator(dle_eot=(1, 2, 4))``
+are such models: they take the command's bytes and answer nothing.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import socket
@@ -43,9 +49,15 @@ ERRORS = {"recoverable": 0x04, "autocutter": 0x08, "unrecoverable": 0x20, "auto_
 
 
 class PrinterEmulator:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, pty: bool = False) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, pty: bool = False, gs_r: bool = True,
+                 dle_eot: tuple[int, ...] = (1, 2, 3, 4)) -> None:
+        """``gs_r``: whether this model answers ``GS r 1``; ``dle_eot``: the n of ``DLE EOT n`` it answers."""
+        if not set(dle_eot) <= {1, 2, 3, 4}:
+            raise ValueError(f"dle_eot={dle_eot!r}: the real-time status requests are n = 1, 2, 3 and 4")
         self._host, self._port = host, port
         self._pty = pty
+        self.answers_gs_r = gs_r
+        self.answers_dle_eot = frozenset(dle_eot)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -142,7 +154,16 @@ class PrinterEmulator:
         if self._pty:
             raise RuntimeError("a pseudo-terminal cannot come back under the same name; start a new emulator")
         if self._listener is None:
-            self._listen()
+            # The old listener's accept() may hold the port for one more 50 ms tick.
+            give_up = time.monotonic() + 1.0
+            while True:
+                try:
+                    self._listen()
+                    return
+                except OSError as error:
+                    if error.errno != errno.EADDRINUSE or time.monotonic() > give_up:
+                        raise
+                    time.sleep(0.02)
 
     def clear(self) -> None:
         with self._lock:
@@ -222,7 +243,8 @@ class PrinterEmulator:
             n = stream[index + 2]
             if 1 <= n <= 4:
                 self.status_requests += 1
-                answer += self._realtime(n)
+                if n in self.answers_dle_eot:
+                    answer += self._realtime(n)
             index = stream.find(b"\x10\x04", index + 2)
         self._realtime_tail = stream[-2:]
         self._pending += data
@@ -241,7 +263,7 @@ class PrinterEmulator:
                 length = command_length(buffer, index)
                 if length is None or index + length > len(buffer):
                     break
-                if buffer[index:index + 3] in (b"\x1dr\x01", b"\x1dr1"):
+                if buffer[index:index + 3] in (b"\x1dr\x01", b"\x1dr1") and self.answers_gs_r:
                     answer += self._paper_status()
             else:
                 length = 1
@@ -258,7 +280,11 @@ class PrinterEmulator:
     def _listen(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self._host, self._port))
+        try:
+            listener.bind((self._host, self._port))
+        except OSError:
+            listener.close()
+            raise
         listener.listen(4)
         listener.settimeout(0.05)
         self._port = listener.getsockname()[1]
@@ -391,8 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pty", action="store_true", help="serve a pseudo-terminal instead of TCP")
     parser.add_argument("--paper", choices=[p.value for p in Paper if p is not Paper.UNKNOWN], default="ok")
     parser.add_argument("--cover-open", action="store_true")
+    parser.add_argument("--no-gs-r", action="store_true", help="a model that does not answer GS r 1")
+    parser.add_argument("--dle-eot", type=_kinds, default=(1, 2, 3, 4), metavar="N,N,...",
+                        help="the DLE EOT n this model answers (default 1,2,3,4)")
     args = parser.parse_args(argv)
-    with PrinterEmulator(port=args.port, pty=args.pty) as printer:
+    with PrinterEmulator(port=args.port, pty=args.pty, gs_r=not args.no_gs_r, dle_eot=args.dle_eot) as printer:
         printer.set_paper(args.paper)
         printer.open_cover(args.cover_open)
         print(f"ESC/POS printer emulator at {printer.url} — Ctrl+C stops it", flush=True)
@@ -405,6 +434,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"received {len(printer.received)} bytes; printed {len(printed.lines)} lines, "
               f"{len(printed.qr_codes)} QR codes, {printed.cuts} cuts")
     return 0
+
+
+def _kinds(text: str) -> tuple[int, ...]:
+    """``--dle-eot 1,2,4`` as (1, 2, 4)."""
+    import argparse
+
+    try:
+        kinds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        kinds = ()
+    if not kinds or not set(kinds) <= {1, 2, 3, 4}:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the n it answers, from 1, 2, 3, 4, e.g. 1,2,4")
+    return kinds
 
 
 if __name__ == "__main__":

@@ -5,18 +5,36 @@ confirming that they reached the paper.  It is what the driver's worker
 thread runs, and what ``kiosk diag printer`` runs directly.  It never raises
 for a device problem: statuses and :class:`PrintResult` carry them.
 
+On each new connection it first learns which status commands this printer
+answers (``drivers/escpos/probe.py``): the ``DLE EOT n`` it answers are the
+ones every later status read asks, and whether it answers ``GS r 1`` decides
+how a slip is confirmed.
+
 Printing, step by step:
 
-1. Real-time status (``DLE EOT 1–4``).  Paper out, cover open, an error, or
-   no printer: the slip is refused and not one byte is sent.
+1. Real-time status (the ``DLE EOT n`` it answers).  Paper out, cover open,
+   an error, or no printer: the slip is refused and not one byte is sent.
 2. The slip, in chunks, each under the write timeout.
-3. ``GS r 1``, which the printer answers only after printing everything
-   before it (Epson ESC/POS reference, GS r).  While waiting, ``DLE EOT 2``
-   (offline cause) every quarter of the timeout: cover open, paper end or an
-   error stop the wait at once, and a printer that stops answering ``DLE
-   EOT`` is silent.  A failure is then named after the printer's status when
-   it shows a cause (``PAPER_OUT`` …), or after what the wire did
-   (``CONNECTION_LOST``, ``WRITE_TIMEOUT``, ``SILENT``, ``PRINT_TIMEOUT``).
+3. The confirmation, watching ``DLE EOT 2`` (offline cause; all the ``DLE
+   EOT n`` it answers when it ignores 2) every quarter of the timeout
+   meanwhile: cover open, paper end or an error end the wait at once as a
+   failure, and a printer that stops answering ``DLE EOT`` is ``SILENT``.
+
+   * A printer that answers ``GS r 1``: that command, sent after the slip,
+     is answered only once everything before it is printed (Epson ESC/POS
+     reference, GS r).  No answer within ``print_timeout_s``:
+     ``PRINT_TIMEOUT``.
+   * A printer that does not: ``DLE EOT`` is a real-time command, executed
+     when it arrives and answered even while data waits in the buffer (Epson
+     DLE EOT), so its first answer after the slip says every byte was taken;
+     the link then keeps asking for as long as the slip takes to print
+     (``drivers/escpos/print_time.py``).  Taken, and no stop reported in that
+     time: printed.  A slip the printer took and reports no error for is
+     never failed for want of an answer the printer does not give.
+
+   A failure is named after the printer's status when it shows a cause
+   (``PAPER_OUT`` …), or after what the wire did (``CONNECTION_LOST``,
+   ``WRITE_TIMEOUT``, ``SILENT``, ``PRINT_TIMEOUT``).
 
 A device file cannot be read: the slip is written and reported as
 ``PRINTED_UNCONFIRMED``.
@@ -26,19 +44,21 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
+from drivers.escpos.print_time import ASSUMED_SPEED_MM_S, estimated_print_s
+from drivers.escpos.probe import (PROBE_TIMEOUT_S, Capabilities, answers_paper_status, ask_realtime,
+                                  realtime_answered_each)
 from drivers.escpos.realtime import (
-    REQUEST_ALL,
-    REQUEST_OFFLINE_CAUSE,
+    ALL_KINDS,
     TRANSMIT_PAPER_STATUS,
     BadReply,
     RealtimeStatus,
     Reason,
     is_paper_status_reply,
     is_realtime_reply,
-    offline_cause_stops_printing,
+    realtime_request,
     unreachable,
 )
 from drivers.escpos.transport import Endpoint, TransportError, open_transport, parse_url
@@ -75,17 +95,30 @@ class PrintResult:
 
 
 class PrinterLink:
-    def __init__(self, url: str | Endpoint, timeout_s: float = 1.5, print_timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str | Endpoint, timeout_s: float = 1.5, print_timeout_s: float = 30.0, *,
+                 assumed_speed_mm_s: float = ASSUMED_SPEED_MM_S) -> None:
+        """``assumed_speed_mm_s``: how fast a printer that does not answer ``GS r 1`` is taken to print."""
+        if assumed_speed_mm_s <= 0:
+            raise ValueError(f"assumed_speed_mm_s={assumed_speed_mm_s!r}: a printing speed must be positive")
         self.endpoint = url if isinstance(url, Endpoint) else parse_url(url)
         self.timeout_s = timeout_s
         self.print_timeout_s = print_timeout_s
+        self.assumed_speed_mm_s = assumed_speed_mm_s
+        self.probe_timeout_s = min(timeout_s, PROBE_TIMEOUT_S)
         self._transport = None
+        self._capabilities: Capabilities | None = None
 
     @property
     def url(self) -> str:
         return self.endpoint.url
 
+    @property
+    def capabilities(self) -> Capabilities | None:
+        """What this connection's printer answers; None before a status was read on it."""
+        return self._capabilities
+
     def close(self) -> None:
+        self._capabilities = None  # the next connection may be another printer, or the same one restarted
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -105,50 +138,59 @@ class PrinterLink:
                                 f"{self.url} is a write-only device file: paper and cover cannot be read",
                                 PrinterDetail(paper=Paper.UNKNOWN))
         try:
-            replies = self._ask_status()
+            return self._read_status()
         except TransportError as lost:
             # The printer may have restarted: one new connection before calling it gone.
             self.close()
             try:
                 self._open()
-                replies = self._ask_status()
+                return self._read_status()
             except TransportError as error:
                 self.close()
                 reason = Reason.SILENT if error.reason == Reason.WRITE_TIMEOUT else Reason.UNREACHABLE
                 return unreachable(reason, f"{self.url}: {lost.detail}; then {error.detail}")
-        if len(replies) < 4:
+
+    def _read_status(self) -> DeviceStatus:
+        """Ask the real-time status on the open connection, probing the printer first if it is new."""
+        kinds = self._capabilities.realtime if self._capabilities else ALL_KINDS
+        gap_s = None if self._capabilities else self.probe_timeout_s
+        replies = ask_realtime(self._transport, kinds, self.timeout_s, gap_s=gap_s)
+        if self._capabilities is None and replies:
+            kinds, replies = self._learn_realtime(replies)
+        if not replies or len(replies) < len(kinds):
             self.close()  # a late answer must not be taken for the next one
             return unreachable(Reason.SILENT, (
-                f"{self.url}: connected, but {len(replies)} of 4 DLE EOT status requests answered "
+                f"{self.url}: connected, but {len(replies)} of {len(kinds)} DLE EOT status requests answered "
                 f"within {self.timeout_s:g} s — printer switched off behind its interface, hung, "
                 "or not an ESC/POS printer"))
         try:
-            return RealtimeStatus.parse(replies).device_status()
+            status = RealtimeStatus.parse(replies, kinds).device_status()
         except BadReply as error:
             self.close()
             return DeviceStatus(PRINTER, DeviceState.HARDWARE_ERROR, Reason.BAD_REPLY,
                                 f"{self.url}: {error} — not an ESC/POS printer, or a wrong baud rate",
                                 PrinterDetail(paper=Paper.UNKNOWN))
+        if status.usable and self._capabilities.paper_status is None:
+            answered = answers_paper_status(self._transport, self.probe_timeout_s)
+            self._capabilities = replace(self._capabilities, paper_status=answered)
+        return status
 
-    def _ask_status(self) -> bytes:
-        transport = self._transport
-        transport.discard_input()
-        transport.write(REQUEST_ALL, self.timeout_s)
-        deadline = time.monotonic() + self.timeout_s
-        replies = b""
-        while len(replies) < 4:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            for byte in transport.read(4 - len(replies), remaining):
-                # A late GS r answer (a slip finishing after a paper change) is not a status.
-                if not is_paper_status_reply(byte):
-                    replies += bytes([byte])
-        return replies
+    def _learn_realtime(self, replies: bytes) -> tuple[tuple[int, ...], bytes]:
+        """A new connection's first answers: which ``DLE EOT n`` this printer answers, and their bytes."""
+        if len(replies) == len(ALL_KINDS):
+            self._capabilities = Capabilities(ALL_KINDS)
+            return ALL_KINDS, replies
+        answered = realtime_answered_each(self._transport, self.probe_timeout_s)
+        if not answered:
+            return ALL_KINDS, b""
+        kinds = tuple(answered)
+        self._capabilities = Capabilities(kinds)
+        return kinds, bytes(answered.values())
 
     def _open(self):
         if self._transport is None:
             self._transport = open_transport(self.endpoint, self.timeout_s)
+            self._capabilities = None
         return self._transport
 
     # ------------------------------------------------------------ printing
@@ -170,42 +212,85 @@ class PrinterLink:
             return PrintResult(PrintOutcome.PRINTED_UNCONFIRMED, Reason.NO_STATUS,
                                f"{total} bytes written to {self.url}; a device file cannot confirm printing",
                                total, total)
-        return self._await_printed(total)
-
-    def _await_printed(self, total: int) -> PrintResult:
-        transport = self._transport
-        started = time.monotonic()
-        deadline = started + self.print_timeout_s
-        asked_at: float | None = None  # when DLE EOT 2 went out unanswered
         try:
-            transport.write(TRANSMIT_PAPER_STATUS, self.timeout_s)
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    return self._failed(Reason.PRINT_TIMEOUT, (
-                        f"all {total} bytes sent, but the printer did not confirm printing within "
-                        f"{self.print_timeout_s:g} s"), total, total)
-                if asked_at is not None and now - asked_at > self.timeout_s:
-                    return self._failed(Reason.SILENT, (
-                        f"printer stopped answering while printing ({total} bytes sent)"), total, total)
-                answer = transport.read(1, min(deadline - now, self.timeout_s / 4))
-                if not answer:
-                    if asked_at is None:
-                        transport.write(REQUEST_OFFLINE_CAUSE, self.timeout_s)
-                        asked_at = time.monotonic()
-                    continue
-                byte = answer[0]
-                if is_paper_status_reply(byte):
-                    return PrintResult(PrintOutcome.PRINTED, "", (
-                        f"{total} bytes printed, confirmed after {time.monotonic() - started:.2f} s"), total, total)
-                if is_realtime_reply(byte) and asked_at is not None:
-                    asked_at = None
-                    if offline_cause_stops_printing(byte):
-                        return self._failed(Reason.PRINTER_OFFLINE, (
-                            f"printing stopped partway through the slip ({total} bytes sent)"), total, total)
+            if self._capabilities.confirms_by_paper_status:
+                return self._confirm_by_paper_status(total)
+            return self._confirm_by_realtime_status(total, estimated_print_s(data, self.assumed_speed_mm_s))
         except TransportError as error:
             return self._failed(error.reason, f"{error.detail} before the printer confirmed the slip ({total} bytes sent)",
                                 total, total)
+
+    def _watch(self) -> _StatusWatch:
+        kinds = (2,) if 2 in self._capabilities.realtime else self._capabilities.realtime
+        return _StatusWatch(self._transport, kinds, self.timeout_s)
+
+    def _confirm_by_paper_status(self, total: int) -> PrintResult:
+        """``GS r 1`` after the slip: its answer means everything before it is printed (Epson GS r)."""
+        transport = self._transport
+        watch = self._watch()
+        started = time.monotonic()
+        deadline = started + self.print_timeout_s
+        transport.write(TRANSMIT_PAPER_STATUS, self.timeout_s)
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return self._failed(Reason.PRINT_TIMEOUT, (
+                    f"all {total} bytes sent, but the printer did not confirm printing within "
+                    f"{self.print_timeout_s:g} s"), total, total)
+            if watch.overdue(now):
+                return self._silent_while_printing(total)
+            answer = transport.read(1, min(deadline - now, watch.interval_s))
+            if not answer:
+                if not watch.asking:
+                    watch.ask()
+                continue
+            if is_paper_status_reply(answer[0]):
+                return PrintResult(PrintOutcome.PRINTED, "", (
+                    f"{total} bytes printed, confirmed by GS r 1 after {time.monotonic() - started:.2f} s"),
+                    total, total)
+            status = watch.take(answer[0])
+            if status is not None and not status.usable:
+                return self._stopped_while_printing(status, total)
+
+    def _confirm_by_realtime_status(self, total: int, print_s: float) -> PrintResult:
+        """No ``GS r``: the first ``DLE EOT`` answer after the slip says it was all taken (real-time
+        commands are executed on arrival, Epson DLE EOT); then no stop for as long as it takes to print."""
+        transport = self._transport
+        watch = self._watch()
+        started = time.monotonic()
+        print_s = min(print_s, self.print_timeout_s)
+        taken_at: float | None = None
+        watch.ask()
+        while True:
+            now = time.monotonic()
+            if watch.overdue(now):
+                return self._silent_while_printing(total)
+            if not watch.asking and now >= watch.next_ask_at:
+                watch.ask()
+            answer = transport.read(1, watch.interval_s)
+            if not answer:
+                continue
+            status = watch.take(answer[0])
+            if status is None:
+                continue  # not a complete answer yet, or not a status byte at all
+            if not status.usable:
+                return self._stopped_while_printing(status, total)
+            answered_at = time.monotonic()
+            if taken_at is None:
+                taken_at = answered_at
+            if answered_at - taken_at >= print_s:
+                return PrintResult(PrintOutcome.PRINTED, "", (
+                    f"{total} bytes printed: taken by the printer after {taken_at - started:.2f} s, then no stop "
+                    f"reported for {answered_at - taken_at:.2f} s, as long as the slip takes to print at "
+                    f"{self.assumed_speed_mm_s:g} mm/s (this printer does not answer GS r 1)"), total, total)
+
+    def _stopped_while_printing(self, stopped: DeviceStatus, total: int) -> PrintResult:
+        return self._failed(stopped.reason, (
+            f"printing stopped partway through the slip ({total} bytes sent)"), total, total)
+
+    def _silent_while_printing(self, total: int) -> PrintResult:
+        return self._failed(Reason.SILENT, f"printer stopped answering while printing ({total} bytes sent)",
+                            total, total)
 
     def _failed(self, reason: str, what: str, sent: int, total: int) -> PrintResult:
         """Name a failure after the printer's own status when it shows a cause."""
@@ -215,3 +300,43 @@ class PrinterLink:
             reason = status.reason
             what = f"{status.detail} — {what}"
         return PrintResult(PrintOutcome.FAILED, reason, what, sent, total)
+
+
+class _StatusWatch:
+    """``DLE EOT`` asked while a slip prints, a quarter of the timeout apart, and what the answers say.
+
+    Answers come back in the order asked, one byte each; a byte that is not
+    of the ``DLE EOT`` form (a ``GS r`` answer) is not counted.
+    """
+
+    def __init__(self, transport, kinds: tuple[int, ...], timeout_s: float) -> None:
+        self._transport = transport
+        self._kinds = kinds
+        self._timeout_s = timeout_s
+        self.interval_s = timeout_s / 4
+        self._asked_at: float | None = None
+        self._answers = b""
+        self.next_ask_at = 0.0
+
+    @property
+    def asking(self) -> bool:
+        return self._asked_at is not None
+
+    def ask(self) -> None:
+        self._transport.write(realtime_request(self._kinds), self._timeout_s)
+        self._asked_at = time.monotonic()
+        self._answers = b""
+
+    def overdue(self, now: float) -> bool:
+        return self._asked_at is not None and now - self._asked_at > self._timeout_s
+
+    def take(self, byte: int) -> DeviceStatus | None:
+        """Count one byte read; the printer's status once the answer to the last request is complete."""
+        if self._asked_at is None or not is_realtime_reply(byte):
+            return None
+        self._answers += bytes([byte])
+        if len(self._answers) < len(self._kinds):
+            return None
+        self._asked_at = None
+        self.next_ask_at = time.monotonic() + self.interval_s
+        return RealtimeStatus.parse(self._answers, self._kinds).device_status()

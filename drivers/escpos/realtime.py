@@ -15,7 +15,9 @@ Follows the Epson ESC/POS Command Reference:
   not real-time: it waits in the receive buffer behind the data sent before
   it, so its answer means "everything before me has been printed".  Its
   answer has bits 4 and 7 at 0, so it cannot be mistaken for a ``DLE EOT``
-  answer.  A printer stopped at paper end does not execute it.
+  answer.  A printer stopped at paper end does not execute it.  Many models
+  do not answer it at all, and some leave out one ``DLE EOT n``: what a
+  printer answers is probed on each connection (``drivers/escpos/probe.py``).
 
 Everything here is pure: bytes in, values out.
 """
@@ -34,6 +36,15 @@ REQUEST_PAPER = DLE_EOT + b"\x04"
 # Four requests at once is the most the reference allows before waiting.
 REQUEST_ALL = REQUEST_PRINTER + REQUEST_OFFLINE_CAUSE + REQUEST_ERROR_CAUSE + REQUEST_PAPER
 TRANSMIT_PAPER_STATUS = b"\x1dr\x01"  # GS r 1: answered once everything before it is printed
+
+ALL_KINDS = (1, 2, 3, 4)  # the n of DLE EOT n we ask for
+KIND_NAMES = {1: "printer status", 2: "offline cause", 3: "error cause", 4: "roll paper sensor"}
+NOTHING_SET = 0x12  # an answer with only its fixed bits: what we assume for an n the printer ignores
+
+
+def realtime_request(kinds: tuple[int, ...] = ALL_KINDS) -> bytes:
+    """``DLE EOT n`` for each n, at once (at most four: the DLE EOT notes allow no more before waiting)."""
+    return b"".join(DLE_EOT + bytes([n]) for n in kinds)
 
 
 class Reason:
@@ -91,16 +102,20 @@ class RealtimeStatus:
     # n = 4, roll paper sensor
     paper_near_end: bool = False  # bits 2 and 3
     paper_out: bool = False  # bits 5 and 6
+    # the n the printer answered; what it ignores reads as "nothing set"
+    kinds: tuple[int, ...] = ALL_KINDS
 
     @classmethod
-    def parse(cls, replies: bytes) -> RealtimeStatus:
-        """Decode the answers to :data:`REQUEST_ALL` (n = 1, 2, 3, 4, in that order)."""
-        if len(replies) != 4:
-            raise BadReply(f"expected 4 status bytes, got {len(replies)}: {replies.hex(' ')}")
-        for n, byte in zip((1, 2, 3, 4), replies):
+    def parse(cls, replies: bytes, kinds: tuple[int, ...] = ALL_KINDS) -> RealtimeStatus:
+        """Decode the answers to :func:`realtime_request` for ``kinds``, in that order."""
+        if len(replies) != len(kinds):
+            raise BadReply(f"expected {len(kinds)} status bytes, got {len(replies)}: {replies.hex(' ')}")
+        answers = dict.fromkeys(ALL_KINDS, NOTHING_SET)
+        for n, byte in zip(kinds, replies):
             if not is_realtime_reply(byte):
                 raise BadReply(f"answer 0x{byte:02x} to DLE EOT {n} is not of the form 0xx1xx10b")
-        printer, cause, error, paper = replies
+            answers[n] = byte
+        printer, cause, error, paper = (answers[n] for n in ALL_KINDS)
         return cls(
             offline=bool(printer & 0x08),
             waiting_online_recovery=bool(printer & 0x20),
@@ -116,12 +131,15 @@ class RealtimeStatus:
             # Both bits of a sensor pair are set together; either one counts.
             paper_near_end=bool(paper & 0x0C),
             paper_out=bool(paper & 0x60),
+            kinds=tuple(kinds),
         )
 
     @property
     def paper(self) -> Paper:
         if self.paper_out or self.paper_end_stop:
             return Paper.OUT
+        if 2 not in self.kinds and 4 not in self.kinds:
+            return Paper.UNKNOWN  # neither the offline cause nor the paper sensor is answered
         return Paper.NEAR_END if self.paper_near_end else Paper.OK
 
     def device_status(self) -> DeviceStatus:
@@ -155,12 +173,9 @@ class RealtimeStatus:
             return fault, Reason.PRINTER_OFFLINE, f"printer reports offline: {why}"
         if self.paper_near_end:
             return DeviceState.ONLINE, Reason.PAPER_NEAR_END, "paper roll is near its end: replace it soon"
+        if self.paper is Paper.UNKNOWN:
+            return DeviceState.ONLINE, "", "printer online; paper and cover unknown (it answers neither DLE EOT 2 nor 4)"
         return DeviceState.ONLINE, "", "printer online, paper ok, cover closed"
-
-
-def offline_cause_stops_printing(byte: int) -> bool:
-    """Whether a ``DLE EOT 2`` answer says printing has stopped (cover, paper end, error)."""
-    return bool(byte & (0x04 | 0x20 | 0x40))
 
 
 def unreachable(reason: str, detail: str) -> DeviceStatus:

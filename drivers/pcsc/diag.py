@@ -3,6 +3,13 @@
     kiosk diag card --list                 the readers pcscd sees, and a card in each
     kiosk diag card --reader NAME          wait for a card in NAME, print its ATR and account
 
+Every card gets its reader's name and its ATR in hex — ours, another
+utility's, a bank card, one that cannot be read: the ATR is what identifies
+a card the kiosk does not know.  The driver reports a card it cannot use
+without its ATR, and such a card may be taken out before that report, so
+``--reader`` keeps its own look at the reader (a PC/SC context of its own)
+and remembers the ATR of the card from the moment it is seen.
+
 NAME is a reader name as ``--list`` prints it (a unique prefix will do),
 ``pcsc`` for the first reader, or ``emulator`` for the in-process one.  The
 read goes through :class:`~drivers.pcsc.reader.CardReaderDriver`, so it
@@ -34,6 +41,7 @@ EXIT_NO_CARD = 5
 EXIT_CARD_ERROR = 6
 
 _SERVICE_HELP = "start it with `systemctl start pcscd.socket` (or run `pcscd`), then try again"
+_NO_ATR = "the card did not answer the reset (mute, dirty contacts, or inserted the wrong way round)"
 _CARD_TYPES = {"OPEN_ACCOUNT": "open-account card", "PURCHASE": "purchase card", "REPLACEMENT": "replacement card"}
 
 
@@ -65,8 +73,10 @@ def _list(out: TextIO, emulator: EmulatedReader | None) -> int:
             return EXIT_NO_READER
         for name in readers:
             state = context.wait_change(name, api.STATE_UNAWARE, 0)
-            if state.present:
-                _print(out, f"{name}\tcard in, ATR {state.atr.hex(' ').upper()}")
+            if state.present and state.atr:
+                _print(out, f"{name}\tcard in, ATR {_hex(state.atr)}")
+            elif state.present:
+                _print(out, f"{name}\tcard in, no ATR — {_NO_ATR}")
             else:
                 _print(out, f"{name}\tno card")
         return EXIT_OK
@@ -108,6 +118,7 @@ def _read_card(reader: str, timeout_s: float, out: TextIO, emulator: EmulatedRea
     events: queue.SimpleQueue = queue.SimpleQueue()
     driver.subscribe(events.put)
     deadline = time.monotonic() + timeout_s
+    watch: _AtrWatch | None = None
     try:
         driver.start()
         status = _first_status(driver)
@@ -119,9 +130,14 @@ def _read_card(reader: str, timeout_s: float, out: TextIO, emulator: EmulatedRea
             return EXIT_NO_READER
         name = status.device_detail.reader_name if status.device_detail else reader
         _print(out, f"card reader {name}: waiting up to {timeout_s:g} s for a card")
+        watch = _AtrWatch(emulator if emulator is not None else PcscSystem(), name)
         while True:
+            # Half of each tick in the reader's state, which returns at once when a card comes
+            # or goes: pcscd shows a card for at least one of its polls, so even one pulled
+            # while it is read has its ATR seen.
+            watch.look(wait_s=max(0.0, min(0.05, deadline - time.monotonic())))
             try:
-                event = events.get(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+                event = events.get(timeout=max(0.0, min(0.05, deadline - time.monotonic())))
             except queue.Empty:
                 if time.monotonic() >= deadline:
                     _print(out, f"card reader {name}: no card inserted within {timeout_s:g} s")
@@ -134,9 +150,13 @@ def _read_card(reader: str, timeout_s: float, out: TextIO, emulator: EmulatedRea
                 _report_card(out, event)
                 return EXIT_OK
             if isinstance(event, CardError):
+                watch.look()
+                _report_card_identity(out, event.reader or name, watch)
                 _print(out, f"card reader {name}: card unreadable: {event.reason}\n  {event.detail}")
                 return EXIT_CARD_ERROR
     finally:
+        if watch is not None:
+            watch.close()
         driver.stop()
 
 
@@ -148,10 +168,96 @@ def _first_status(driver: CardReaderDriver):
     return driver.status
 
 
+class _AtrWatch:
+    """The diag's own look at one reader: the ATR of the last card seen in it.
+
+    A context of its own, used from the diag's thread only (pcsc_api: one
+    context per thread); every look is one ``SCardGetStatusChange``.  A look
+    that finds nothing new keeps what was seen, so the ATR of a card taken
+    out before the driver reported it stays known.
+    """
+
+    def __init__(self, system, reader: str) -> None:
+        self.reader = reader
+        self.atr = b""
+        self.seen = False  # a card was in the reader at one of the looks
+        self._known = api.STATE_UNAWARE
+        try:
+            self._context = system.establish()
+        except PcscError:
+            self._context = None  # the driver reports the service; the ATR is then unknown
+
+    def look(self, wait_s: float = 0.0) -> None:
+        """Take in the reader's state, waiting up to ``wait_s`` for it to change."""
+        if self._context is None:
+            return
+        try:
+            state = self._context.wait_change(self.reader, self._known, wait_s)
+        except PcscError:
+            return
+        if state.flags == self._known:
+            return  # nothing changed since the last look
+        self._known = state.known
+        if state.present:
+            self.seen = True
+            self.atr = state.atr
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.release()
+            self._context = None
+
+
+def _report_card_identity(out: TextIO, reader: str, watch: _AtrWatch) -> None:
+    """Reader and ATR of a card the kiosk cannot use: what a technician identifies it by."""
+    _print(out, f"reader:  {reader}")
+    if watch.atr:
+        _print(out, f"ATR:     {_hex(watch.atr)}")
+        _print(out, f"         {describe_atr(watch.atr)}")
+    elif watch.seen:
+        _print(out, f"ATR:     none — {_NO_ATR}")
+    else:
+        _print(out, "ATR:     not seen — the card left the reader before it could be looked at")
+
+
+def describe_atr(atr: bytes) -> str:
+    """The protocols and historical bytes of an ATR (ISO/IEC 7816-3 §8.2), for identifying a card.
+
+    TS, then T0 (high nibble: which of TA1–TD1 follow; low nibble K: the
+    number of historical bytes); each TDi's low nibble is a protocol T and its
+    high nibble says which interface bytes follow it; then the K historical
+    bytes, and TCK when a protocol other than T=0 is indicated.
+    """
+    if len(atr) < 2:
+        return f"too short for an ATR ({len(atr)} byte{'s' if len(atr) != 1 else ''})"
+    index, indicator, protocols = 1, atr[1], []
+    historical_count = atr[1] & 0x0F
+    while True:
+        index += 1 + bin(indicator & 0x70).count("1")  # past this TDi-1/T0 and its TA, TB, TC
+        if not indicator & 0x80:
+            break
+        if index >= len(atr):
+            return "interface bytes cut short: not a valid ATR"
+        indicator = atr[index]
+        protocols.append(indicator & 0x0F)
+    historical = atr[index:index + historical_count]
+    if len(historical) < historical_count:
+        return f"says {historical_count} historical bytes but has {len(historical)}: not a valid ATR"
+    offered = ", ".join(f"T={t}" for t in dict.fromkeys(protocols or [0]))
+    text = "".join(chr(byte) if 0x20 <= byte < 0x7F else "." for byte in historical)
+    readable = f' "{text}"' if sum(char != "." for char in text) >= 4 else ""
+    return f"protocols {offered}; {historical_count} historical bytes: {_hex(historical) or '-'}{readable}"
+
+
+def _hex(data: bytes) -> str:
+    return data.hex(" ").upper()
+
+
 def _report_card(out: TextIO, event: CardInserted) -> None:
     info: CardInfo = event.card_info
     _print(out, f"reader:  {event.reader}")
-    _print(out, f"ATR:     {event.atr.hex(' ').upper()}")
+    _print(out, f"ATR:     {_hex(event.atr)}")
+    _print(out, f"         {describe_atr(event.atr)}")
     _print(out, f"account: {info.account_no} ({info.utility.value})")
     _print(out, f"meter:   {info.meter_no}")
     _print(out, f"card:    {_CARD_TYPES.get(info.card_type.name, info.card_type.name)}"

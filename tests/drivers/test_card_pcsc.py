@@ -18,6 +18,7 @@ import tempfile
 import shutil
 import statistics
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pytest
 
 from drivers.pcsc import card_app
 from drivers.pcsc.applet import DEMO_CARD, CardImage
-from drivers.pcsc.diag import EXIT_NO_CARD, EXIT_NO_READER, EXIT_OK, EXIT_SERVICE_DOWN, run_diag
+from drivers.pcsc.diag import EXIT_CARD_ERROR, EXIT_NO_CARD, EXIT_NO_READER, EXIT_OK, EXIT_SERVICE_DOWN, run_diag
 from drivers.pcsc.pcsc_api import STATE_UNAWARE, PcscError, PcscSystem
 from drivers.pcsc.reader import CardReaderDriver
 from drivers.pcsc.virtual_card import VPCD_PORT, VirtualCard
@@ -402,3 +403,46 @@ def test_diag_read_of_a_reader_that_is_not_there_fails_at_once(pcscd):
     assert run_diag("read", "No Such Reader 00 00", 10.0, out) == EXIT_NO_READER
     assert time.monotonic() - started < 2.0
     assert "no card reader named 'No Such Reader 00 00'" in out.getvalue()
+
+
+# A card the kiosk does not know: a contactless storage card's ATR as PC/SC part 3 builds it
+# (historical bytes 80 4F 0C A0 00 00 03 06 …), in a card without the prepaid application.
+UNKNOWN_ATR = bytes.fromhex("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A")
+
+
+def test_diag_read_of_an_unknown_card_prints_its_reader_and_atr(pcscd, card):
+    card.insert(CardImage(UNKNOWN_ATR, None))
+    out = io.StringIO()
+    assert run_diag("read", VPCD_READER, 5.0, out) == EXIT_CARD_ERROR
+    lines = out.getvalue().splitlines()
+    assert f"reader:  {VPCD_READER}" in lines
+    assert "ATR:     3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A" in lines
+    assert "         protocols T=0, T=1; 15 historical bytes: 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00" in lines
+    assert any("card unreadable: CARD_UNKNOWN" in line for line in lines)
+
+
+def test_diag_read_of_a_card_pulled_while_it_is_read_still_prints_its_atr(pcscd, card):
+    # The driver's report comes after the card left; the ATR was seen while it was in.
+    out = io.StringIO()
+    card.pull_on_apdu(3)  # SELECT MF, SELECT DF01 answered; gone at the first READ BINARY
+    inserter = threading.Timer(0.3, card.insert, args=(DEMO_CARD,))
+    inserter.start()
+    try:
+        assert run_diag("read", VPCD_READER, 5.0, out) == EXIT_CARD_ERROR
+    finally:
+        inserter.cancel()
+    lines = out.getvalue().splitlines()
+    assert any("card unreadable: CARD_PULLED" in line for line in lines), lines
+    assert "ATR:     3B 69 00 00 55 5A 4B 00 00 00 00 00 17" in lines
+
+
+def test_diag_list_prints_the_atr_of_an_unknown_card(pcscd, card):
+    card.insert(CardImage(UNKNOWN_ATR, None))
+    assert card.wait_connected()
+    out = io.StringIO()
+    deadline = time.monotonic() + 2.0  # pcscd sees the card at its next poll of vpcd (400 ms)
+    while "card in" not in out.getvalue() and time.monotonic() < deadline:
+        out = io.StringIO()
+        assert run_diag("list", out=out) == EXIT_OK
+        time.sleep(0.05)
+    assert f"{VPCD_READER}\tcard in, ATR {UNKNOWN_ATR.hex(' ').upper()}" in out.getvalue().splitlines()

@@ -29,7 +29,9 @@ def diag(url, action="status"):
 def test_status_of_a_ready_printer(printer):
     code, text = diag(printer.url)
     assert code == EXIT_OK
-    assert text == f"printer {printer.url}: online — paper ok, cover closed\n"
+    assert text == (f"printer {printer.url}: online — paper ok, cover closed\n"
+                    f"printer {printer.url}: answers DLE EOT 1, 2, 3, 4 and GS r 1 — a slip is confirmed when "
+                    "GS r 1, sent after it, is answered\n")
 
 
 def test_status_warns_of_paper_near_end_but_passes(printer):
