@@ -41,13 +41,12 @@ from drivers.escpos.slip import (
     Title,
     columns_of,
 )
-from kiosk.i18n import yuan
+from kiosk.i18n import Translator, yuan
 
 Status = Literal["posted", "pending", "referred"]
 STATUSES: tuple[str, ...] = ("posted", "pending", "referred")
 
 _UNMASKED_DIGITS = re.compile(r"\d{6,}")
-_DEFAULT_COUNTER = ("人工服务窗口", "a staffed counter")
 
 
 @dataclass(frozen=True)
@@ -106,11 +105,11 @@ class PaymentSlipData:
 
     @property
     def counter_zh(self) -> str:
-        return self.counter_hint_zh.strip() or _DEFAULT_COUNTER[0]
+        return self.counter_hint_zh.strip() or Translator("zh")("slip.default_counter")
 
     @property
     def counter_en(self) -> str:
-        return self.counter_hint_en.strip() or _DEFAULT_COUNTER[1]
+        return self.counter_hint_en.strip() or Translator("en")("slip.default_counter")
 
 
 def _check_masked(name: str, value: str, *, required: bool) -> None:
@@ -123,12 +122,25 @@ def _check_masked(name: str, value: str, *, required: bool) -> None:
 
 
 # ---------------------------------------------------------------- the slips
+# Every word comes from assets/i18n/messages.toml (``slip.*``), in both languages.
+
+_ZH, _EN = Translator("zh"), Translator("en")
+
+
+def _label(key: str) -> str:
+    """A field's label in both languages, on one line: "户号 Account"."""
+    return f"{_ZH(key)} {_EN(key)}"
+
+
+def _both(key: str, bold: bool = False, **values: object) -> list[Element]:
+    """A sentence as two lines, Chinese then English."""
+    return [Text(_ZH(key, **values), bold=bold), Text(_EN(key, **values), bold=bold)]
 
 
 def payment_slip(data: PaymentSlipData, columns: int = PAPER_80MM) -> Slip:
     """The slip of a finished payment: who, what, how much, and whether it reached the account."""
     elements = [
-        *_heading("缴费凭条", "Payment slip", data),
+        *_heading("slip.payment_title", data),
         Separator(),
         *_account(data),
         Separator(),
@@ -146,22 +158,20 @@ def referral_slip(data: PaymentSlipData, what_happened_zh: str, what_happened_en
     if not what_happened_zh.strip() or not what_happened_en.strip():
         raise ValueError("a referral slip says what happened in both languages")
     elements = [
-        *_heading("请到人工服务窗口", "Please go to a staffed counter", data),
+        *_heading("slip.referral_title", data),
         Separator("*"),
-        Text("发生了什么 What happened", bold=True),
+        Text(_label("slip.what_happened"), bold=True),
         Text(what_happened_zh),
         Text(what_happened_en),
         Separator("*"),
-        Text("您的钱款 Your money", bold=True),
+        Text(_label("slip.your_money"), bold=True),
         *_account(data),
         *_amounts(data),
-        Text(_money_zh(data)),
-        Text(_money_en(data)),
+        *_money(data),
         Separator("*"),
-        Text("请您 What to do", bold=True),
-        Text(f"请持此凭条到{data.counter_zh}办理，工作人员将凭交易号为您处理，您的钱不会丢失。"),
-        Text(f"Take this slip to {data.counter_en}. Staff will settle this payment with the "
-             "transaction number; your money is not lost."),
+        Text(_label("slip.what_to_do"), bold=True),
+        Text(_ZH("slip.go_to_counter", counter=data.counter_zh)),
+        Text(_EN("slip.go_to_counter", counter=data.counter_en)),
         *_prominent_transaction(data, columns),
         *_lookup(data),
         *_footer(data, thanks=False),
@@ -172,22 +182,18 @@ def referral_slip(data: PaymentSlipData, what_happened_zh: str, what_happened_en
 def recovery_slip(data: PaymentSlipData, columns: int = PAPER_80MM) -> Slip:
     """The slip a restart prints after finishing a payment that a power cut left open."""
     elements = [
-        *_heading("缴费凭条", "Payment slip", data),
+        *_heading("slip.payment_title", data),
         Separator("*"),
-        Text("本机在办理此笔缴费时中断（断电），重启后已完成此笔缴费。", bold=True),
-        Text("This machine was interrupted (power cut) during this payment; "
-             "it completed the payment after restarting.", bold=True),
-        Text("已投入的钱全部计入本次缴费。"),
-        Text("Every note taken in counts towards this payment."),
+        *_both("slip.recovered", bold=True),
+        *_both("slip.recovered_money"),
         Separator("*"),
         *_account(data),
         Separator(),
         *_amounts(data),
         *_status(data, columns),
         *_lookup(data),
-        Text(f"如有疑问，请持此凭条到{data.counter_zh}。"),
-        # No '?' on a slip: it is what a failed character substitution looks like.
-        Text(f"If in doubt, take this slip to {data.counter_en}."),
+        Text(_ZH("slip.if_in_doubt", counter=data.counter_zh)),
+        Text(_EN("slip.if_in_doubt", counter=data.counter_en)),
         *_footer(data),
     ]
     return Slip(tuple(elements), columns=columns)
@@ -196,37 +202,37 @@ def recovery_slip(data: PaymentSlipData, columns: int = PAPER_80MM) -> Slip:
 # ---------------------------------------------------------------- the parts
 
 
-def _heading(title_zh: str, title_en: str, data: PaymentSlipData) -> list[Element]:
+def _heading(title_key: str, data: PaymentSlipData) -> list[Element]:
     return [
-        Title(title_zh),
-        Text(title_en, "center", bold=True),
+        Title(_ZH(title_key)),
+        Text(_EN(title_key), "center", bold=True),
         Text(data.hall_name_zh, "center"),
         Text(data.hall_name_en, "center"),
         Separator("="),
-        Field("终端 Terminal", data.terminal_id),
-        Field("时间 Time", data.printed_at.strftime("%Y-%m-%d %H:%M:%S")),
-        Field("交易号 Transaction", data.transaction_no, bold=True),
+        Field(_label("slip.terminal"), data.terminal_id),
+        Field(_label("slip.time"), data.printed_at.strftime("%Y-%m-%d %H:%M:%S")),
+        Field(_label("slip.transaction"), data.transaction_no, bold=True),
     ]
 
 
 def _account(data: PaymentSlipData) -> list[Element]:
     elements: list[Element] = [
-        Field("项目 Utility", f"{data.utility_name_zh} {data.utility_name_en}".strip()),
-        Field("户号 Account", data.account_masked),
+        Field(_label("slip.utility"), f"{data.utility_name_zh} {data.utility_name_en}".strip()),
+        Field(_label("slip.account"), data.account_masked),
     ]
     if data.holder_masked:
-        elements.append(Field("户名 Name", data.holder_masked))
+        elements.append(Field(_label("slip.name"), data.holder_masked))
     return elements
 
 
 def _amounts(data: PaymentSlipData) -> list[Element]:
     elements: list[Element] = [
-        Field("应缴 Amount due", yuan(data.amount_due_fen)),
-        Field("实收 Paid", yuan(data.paid_fen), bold=True),
+        Field(_label("slip.amount_due"), yuan(data.amount_due_fen)),
+        Field(_label("slip.paid"), yuan(data.paid_fen), bold=True),
     ]
     for denomination, count in sorted(data.notes, reverse=True):
         elements.append(Field(f"{_note(denomination)} × {count}", yuan(denomination * count)))
-    elements.append(Field("预存 To your balance", yuan(data.credited_to_balance_fen)))
+    elements.append(Field(_label("slip.to_balance"), yuan(data.credited_to_balance_fen)))
     return elements
 
 
@@ -241,35 +247,27 @@ def _status(data: PaymentSlipData, columns: int) -> list[Element]:
     if data.status == "posted":
         elements: list[Element] = [
             Separator("="),
-            *_headline(("缴费成功", "已入账"), " ", columns),
-            Text("Payment posted", "center", bold=True),
-            Field("收据号 Receipt no.", data.receipt_no, bold=True),
+            *_headline("slip.posted_headline", columns),
+            Field(_label("slip.receipt_no"), data.receipt_no, bold=True),
         ]
         if data.balance_after_fen is not None:
-            elements.append(Field("账户余额 Balance", yuan(data.balance_after_fen)))
-        return [*elements, Text("请妥善保管本凭条。Please keep this slip.", "center"), Separator("=")]
+            elements.append(Field(_label("slip.balance"), yuan(data.balance_after_fen)))
+        return [*elements, Text(f"{_ZH('slip.keep')}{_EN('slip.keep')}", "center"), Separator("=")]
     if data.status == "pending":
         # The customer walks away with money in the machine and nothing in the
         # account yet: this slip is their only proof, so it says so loudly.
         return [
             Separator("*"),
-            *_headline(("已收款", "将稍后入账"), "，", columns),
-            Text("Received — will be posted to your account", "center", bold=True),
-            Text("您的钱已由本机安全收下并记录，稍后自动入账，无需再次缴费。"),
-            Text("Your money is safely received and recorded by this machine. It will be posted "
-                 "to your account automatically; do not pay again."),
-            Text("请保留本凭条，作为缴费凭证。", bold=True),
-            Text("Keep this slip: it is your proof of payment.", bold=True),
+            *_headline("slip.pending_headline", columns),
+            *_both("slip.pending_proof"),
+            *_both("slip.pending_keep", bold=True),
             Separator("*"),
         ]
     return [
         Separator("*"),
-        *_headline(("请持此凭条到", "人工服务窗口办理"), "", columns),
-        Text("Take this slip to a staffed counter", "center", bold=True),
+        *_headline("slip.referred_headline", columns),
         *_counter(data),
-        Text("已收款，本机已记录，尚未入账；您的钱不会丢失。"),
-        Text("Your money is received and recorded by this machine, not yet posted to your account; "
-             "it is not lost."),
+        *_both("slip.referred_money_safe"),
         *_prominent_transaction(data, columns),
     ]
 
@@ -277,56 +275,44 @@ def _status(data: PaymentSlipData, columns: int) -> list[Element]:
 def _counter(data: PaymentSlipData) -> list[Element]:
     if not (data.counter_hint_zh.strip() or data.counter_hint_en.strip()):
         return []
-    return [Text(f"办理窗口 Counter: {data.counter_zh} {data.counter_en}", "center", bold=True)]
+    return [Text(f"{_label('slip.counter')}: {data.counter_zh} {data.counter_en}", "center", bold=True)]
 
 
-def _headline(parts: tuple[str, ...], joiner: str, columns: int) -> list[Element]:
-    """Double-size status words: on one line when they fit, else a line per part, never a word split."""
-    whole = joiner.join(parts)
+def _headline(key: str, columns: int) -> list[Element]:
+    """Double-size status words, then their English: on one line when they fit, else a
+    line per part ("|" in the catalogue marks the break), never a word split."""
+    marked = _ZH(key)
+    whole = marked.replace("|", "")
+    english = Text(_EN(key), "center", bold=True)
     if 2 * columns_of(whole) <= columns:
-        return [Title(whole)]
-    return [Title(part) for part in parts]
+        return [Title(whole), english]
+    return [*(Title(part.strip(" ，")) for part in marked.split("|")), english]
 
 
 def _prominent_transaction(data: PaymentSlipData, columns: int) -> list[Element]:
     """The transaction number the counter asks for, double size when it fits on one line."""
     number = data.transaction_no
     big: Element = Title(number) if 2 * columns_of(number) <= columns else Text(number, "center", bold=True)
-    return [Text("交易号 Transaction no.", "center"), big]
+    return [Text(_label("slip.transaction_no"), "center"), big]
 
 
-def _money_zh(data: PaymentSlipData) -> str:
+_MONEY = {"posted": "slip.money_posted", "pending": "slip.money_pending", "referred": "slip.money_referred"}
+
+
+def _money(data: PaymentSlipData) -> list[Element]:
     if data.paid_fen == 0:
-        return "本次没有收到钱款。"
-    paid = yuan(data.paid_fen)
-    return {
-        "posted": f"已收 {paid}，已入账（收据号 {data.receipt_no}）。",
-        "pending": f"已收 {paid}，本机已记录，将稍后自动入账，无需再次缴费。",
-        "referred": f"已收 {paid}，本机已记录，尚未入账，不会丢失。",
-    }[data.status]
-
-
-def _money_en(data: PaymentSlipData) -> str:
-    if data.paid_fen == 0:
-        return "No money was taken this time."
-    paid = yuan(data.paid_fen)
-    return {
-        "posted": f"Received {paid}, posted to your account (receipt {data.receipt_no}).",
-        "pending": f"Received {paid}, recorded by this machine; it will be posted automatically - "
-                   "do not pay again.",
-        "referred": f"Received {paid}, recorded by this machine, not yet posted to your account; "
-                    "it is not lost.",
-    }[data.status]
+        return _both("slip.money_none")
+    return _both(_MONEY[data.status], paid=yuan(data.paid_fen), receipt_no=data.receipt_no)
 
 
 def _lookup(data: PaymentSlipData) -> list[Element]:
     # The payload is the bare number: a counter's scanner types it into any
     # search box, and nothing else about the customer is in the code.
-    return [QrCode(data.transaction_no, caption=f"交易号 Txn {data.transaction_no}")]
+    return [QrCode(data.transaction_no, caption=f"{_label('slip.qr_caption')} {data.transaction_no}")]
 
 
 def _footer(data: PaymentSlipData, thanks: bool = True) -> list[Element]:
-    elements: list[Element] = [Separator(), Text(f"服务热线 Hotline {data.hotline}", "center")]
+    elements: list[Element] = [Separator(), Text(f"{_label('slip.hotline')} {data.hotline}", "center")]
     if thanks:
-        elements.append(Text("谢谢！Thank you.", "center"))
+        elements.append(Text(f"{_ZH('slip.thanks')}{_EN('slip.thanks')}", "center"))
     return elements

@@ -29,7 +29,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from typing import Literal
 
@@ -66,13 +65,6 @@ def printable(text: str) -> str:
 def columns_of(text: str) -> int:
     """Columns a text takes on the paper: 1 for ASCII, 2 for anything printed in Chinese mode."""
     return sum(1 if " " <= char <= "~" else 2 for char in text)
-
-
-def yuan(amount: Decimal | int | str) -> str:
-    """An amount of money as printed: ¥1,234.50."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    return f"{sign}¥{abs(value):,.2f}"
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -340,9 +332,9 @@ def test_slip(hall: str, terminal_id: str, *, hall_en: str = "", columns: int = 
         Separator(),
         Text("中文：缴费成功，谢谢！（测试）"),
         Text("English: payment received, thank you. (test)"),
-        Field("示例金额 Sample amount", yuan("128.50")),
-        Field("预存 Credited", yuan("1.50")),
-        Field("合计 Total", yuan("130.00"), bold=True),
+        Field("示例金额 Sample amount", "¥128.50"),
+        Field("预存 Credited", "¥1.50"),
+        Field("合计 Total", "¥130.00", bold=True),
         Separator(),
         QrCode(payload, caption="扫码查询 Scan to look up"),
         Text("本凭条仅用于测试，不作缴费凭证。", "center"),

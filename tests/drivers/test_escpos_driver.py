@@ -11,7 +11,7 @@ import pytest
 from drivers.escpos.driver import PrinterDriver
 from drivers.escpos.emulator import PrinterEmulator
 from drivers.escpos.link import PrinterLink, PrintOutcome
-from drivers.escpos.slip import Field, QrCode, Slip, Text, Title, test_slip, yuan
+from drivers.escpos.slip import Field, QrCode, Slip, Text, Title, test_slip
 from drivers.status import DeviceState, Paper, PrinterDetail
 
 INTERVAL_S = 0.05
@@ -119,7 +119,7 @@ def test_listeners_hear_each_change_once(driver, printer):
 
 
 def test_a_slip_prints_and_reads_back(driver, printer):
-    slip = Slip((Title("缴费凭条"), Field("实收 Paid", yuan(100)), QrCode("T20240501-000123")))
+    slip = Slip((Title("缴费凭条"), Field("实收 Paid", "¥100.00"), QrCode("T20240501-000123")))
     result = driver.print_slip(slip).result(5)
     assert (result.outcome, result.ok, result.reason) == (PrintOutcome.PRINTED, True, "")
     printed = printer.decoded()

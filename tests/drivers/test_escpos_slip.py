@@ -25,7 +25,6 @@ from drivers.escpos.slip import (
     encode_text,
     test_slip,
     wrap,
-    yuan,
 )
 
 PAYMENT = Slip((
@@ -34,9 +33,9 @@ PAYMENT = Slip((
     Separator("="),
     Field("户号 Account", "3201100017"),
     Field("户名 Name", "张*明"),
-    Field("应缴 Amount due", yuan("86.40")),
-    Field("实收 Paid", yuan(100)),
-    Field("预存 Credited to balance", yuan("13.60")),
+    Field("应缴 Amount due", "¥86.40"),
+    Field("实收 Paid", "¥100.00"),
+    Field("预存 Credited to balance", "¥13.60"),
     Separator(),
     Text("温馨提示：本机不找零，多缴部分（¥13.60）已存入账户余额。"),
     Text("Note: this machine gives no change; the extra ¥13.60 is credited to your balance."),
@@ -90,7 +89,7 @@ def test_amounts_end_at_the_right_edge_with_chinese_counted_as_two_columns(colum
 
 
 def test_a_label_too_long_for_the_line_puts_the_amount_under_it():
-    slip = Slip((Field("本期应缴电费（含峰谷分时及阶梯加价）", yuan("1234.5")),), columns=PAPER_58MM)
+    slip = Slip((Field("本期应缴电费（含峰谷分时及阶梯加价）", "¥1,234.50"),), columns=PAPER_58MM)
     lines = decode(slip.render()).lines
     assert lines[-1].text == " " * (32 - len("￥1,234.50") - 1) + "￥1,234.50"
     assert all(line.columns <= 32 for line in lines)
