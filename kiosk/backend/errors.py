@@ -5,9 +5,19 @@ one subclass of :class:`BackendError`.  Each carries two audiences apart
 (STYLE.md, "errors are types"):
 
 * ``reason_key`` -- the i18n key of the reason shown to the customer;
-* ``detail`` -- what a technician needs (URL path, HTTP status, exception
-  text).  Digit runs long enough to be account numbers are masked here, once,
-  so no caller can forget to.
+* ``detail`` -- what a technician needs (method, URL path, HTTP status, the
+  contract's error code, sizes and lengths, the name of the exception).  It
+  is written to kiosk.log and stored with payments, so it never holds text
+  the backend wrote: a server's message, a page title or a body may name a
+  person or an address (MISSION.md rule 5).  Where a backend value must be
+  pointed at, the detail shows it masked (:func:`kiosk.masking.mask_free_text`)
+  with its length.  Digit runs long enough to be account numbers are masked
+  here, once, so no caller can forget to.
+
+``message_zh`` and ``message_en`` are the only attributes that hold the
+backend's own words (the contract's error message, docs/api.md section 4),
+cut to a bounded length and cleaned of control characters.  They may name
+the customer: never log them, and seal them before storing them.
 
 ``code`` is the machine code from the contract's error body
 (docs/api.md, "Errors"), or one the client names itself for failures that
@@ -62,7 +72,9 @@ class BackendUnreachable(BackendError):
 
 
 class BackendTimeout(BackendError):
-    """The connect or read timeout ran out before the server answered."""
+    """The connect or read timeout ran out before the server answered, or the
+    call's deadline (``backend.call_deadline_s``, retries included) passed,
+    whatever the server was doing; the detail says how long and what was slow."""
 
     reason_key = "error.network_down"
     default_code = "TIMEOUT"
@@ -95,6 +107,26 @@ class MalformedReply(BackendError):
     def __init__(self, detail: str, *, field: str = "", **kwargs) -> None:
         super().__init__(detail, **kwargs)
         self.field = field
+
+
+class ReplyTooLarge(MalformedReply):
+    """A reply body larger than ``backend.max_reply_kib``, counted both as it
+    came over the wire and after gzip or deflate inflated it.  The client
+    stops reading at the limit, so a huge body or a compression bomb costs
+    no more memory than the limit."""
+
+    default_code = "REPLY_TOO_LARGE"
+
+
+class RequestNotSendable(BackendError):
+    """A value the kiosk was about to send cannot be put on the wire (text
+    that is not valid Unicode in a URL, a header value that is not visible
+    ASCII -- a line break, a character beyond Latin-1 --, a body that cannot
+    be written as UTF-8 JSON).  Nothing was sent; sending it
+    again unchanged cannot help."""
+
+    reason_key = "error.backend_failed"
+    default_code = "REQUEST_NOT_SENDABLE"
 
 
 class AccountNotFound(BackendError):
@@ -132,5 +164,7 @@ __all__ = [
     "BackendTimeout",
     "BackendUnreachable",
     "MalformedReply",
+    "ReplyTooLarge",
+    "RequestNotSendable",
     "RequestRejected",
 ]

@@ -8,6 +8,19 @@ raises :class:`MalformedReply` naming the field path, for example
 ``bills[2].amount_fen: expected an integer, got "12.5"``, so the screen never
 meets a half-parsed account and a technician reads which field was wrong.
 
+Every value is also range-checked before it crosses into the kiosk, so no
+reply can make the kiosk fail with anything but a MalformedReply: money is an
+integer of fen that fits in 64 bits (SQLite's INTEGER, the journal's type),
+quantities and prices are finite and bounded, arrays and texts have a
+maximum length, and text holds no control characters, lone surrogates or
+other characters that cannot be written to a log, a slip or the journal.
+
+What the detail of a MalformedReply shows of an offending value is masked
+(:func:`kiosk.masking.mask_free_text`): a reply may carry a name where a code
+belongs, and the detail goes to kiosk.log.  The holder's name and the address
+are masked again whatever the backend sent (:func:`kiosk.masking.mask_name`,
+:func:`kiosk.masking.mask_address`), so every screen shows masked text.
+
 Unknown extra fields are ignored: the server may add fields without breaking
 terminals in the field (docs/api.md, "Conventions").
 """
@@ -17,11 +30,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from kiosk.backend.errors import MalformedReply
+from kiosk.masking import mask_address, mask_free_text, mask_name
 
 UTILITIES = ("electricity", "water", "gas")
 UNITS = ("kWh", "m³")
@@ -32,6 +47,38 @@ TERMINAL_STATUSES = ("in_service", "degraded", "out_of_service")
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"[0-9]+")
+# RFC 6750 section 2.1, b64token: what a bearer token may hold, so it always
+# fits an Authorization header (Latin-1, no line break).
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# A receipt or transaction number: printed on the slip, logged, journaled.
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]*")
+
+# Money: integer fen in 64 bits, the journal's (SQLite INTEGER) range.
+FEN_MIN = -(2**63)
+FEN_MAX = 2**63 - 1
+# Quantities (kWh, m³) and prices per unit: finite, and far inside what a
+# float holds exactly enough to be drawn and summed.
+QUANTITY_LIMIT = 1e9
+# Counts.  docs/api.md gives bills "any length (the kiosk pages them)": twenty
+# years of monthly bills is far more than any screen pages through.
+MAX_BILLS = 240
+MAX_USAGE_MONTHS = 36  # the contract sends twelve
+MAX_TARIFF_TIERS = 12
+MAX_NOTES = 100
+MAX_TIER = 99
+MAX_TOKEN_LIFETIME_S = 31 * 24 * 3600
+# Lengths of text, in characters.
+MAX_CODE_LENGTH = 32  # enumerations, account numbers, references
+MAX_NAME_LENGTH = 64  # holder, tariff tier names
+MAX_ADDRESS_LENGTH = 200
+MAX_TIME_LENGTH = 40
+MAX_TOKEN_LENGTH = 4096
+# Unicode categories no text of the contract needs, and that can break or
+# spoof what the kiosk writes: controls (incl. line breaks), format
+# characters (bidi overrides), lone surrogates (cannot be encoded as UTF-8),
+# private use, line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 # --- What the server sends --------------------------------------------------
@@ -153,16 +200,21 @@ def parse_account(obj: Any) -> Account:
     f = _Fields(obj)
     return Account(
         utility=f.text("utility", choices=UTILITIES),
-        account_no=f.text("account_no"),
-        holder_masked=f.text("holder_masked"),
-        address_masked=f.text("address_masked"),
+        account_no=f.text("account_no", pattern=_DIGITS, expected="digits"),
+        # Masked again here, whatever the backend sent (MISSION.md rule 5).
+        holder_masked=mask_name(f.text("holder_masked", max_length=MAX_NAME_LENGTH)),
+        address_masked=mask_address(f.text("address_masked", max_length=MAX_ADDRESS_LENGTH)),
         status=f.text("status", choices=ACCOUNT_STATUSES),
         arrears_fen=f.integer("arrears_fen", minimum=0),
         balance_fen=f.integer("balance_fen"),
         unit=f.text("unit", choices=UNITS),
-        bills=tuple(_parse_bill(b) for b in f.objects("bills")),
-        usage=tuple(_parse_usage_month(u) for u in f.objects("usage")),
-        tariff_tiers=tuple(_parse_tariff_tier(t) for t in f.objects("tariff_tiers")),
+        bills=tuple(_parse_bill(b) for b in f.objects("bills", max_items=MAX_BILLS)),
+        usage=tuple(
+            _parse_usage_month(u) for u in f.objects("usage", max_items=MAX_USAGE_MONTHS)
+        ),
+        tariff_tiers=tuple(
+            _parse_tariff_tier(t) for t in f.objects("tariff_tiers", max_items=MAX_TARIFF_TIERS)
+        ),
     )
 
 
@@ -170,10 +222,12 @@ def parse_payment_result(obj: Any, *, replayed: bool = False) -> PaymentResult:
     """A payment reply (docs/api.md, "POST /api/v1/payments")."""
     f = _Fields(obj)
     return PaymentResult(
-        transaction_no=f.text("transaction_no"),
+        transaction_no=f.text("transaction_no", max_length=64, pattern=_REFERENCE,
+                              expected="letters, digits and - _ / ."),
         status=f.text("status", choices=PAYMENT_STATUSES),
         posted_at=f.time("posted_at"),
-        receipt_no=f.text("receipt_no"),
+        receipt_no=f.text("receipt_no", max_length=64, pattern=_REFERENCE,
+                          expected="letters, digits and - _ / ."),
         balance_after_fen=f.integer("balance_after_fen"),
         arrears_after_fen=f.integer("arrears_after_fen", minimum=0),
         replayed=replayed,
@@ -187,7 +241,9 @@ def parse_heartbeat(obj: Any) -> Heartbeat:
 def parse_auth_token(obj: Any) -> AuthToken:
     f = _Fields(obj)
     return AuthToken(
-        token=f.text("token"), expires_in_s=f.integer("expires_in_s", minimum=1)
+        token=f.text("token", max_length=MAX_TOKEN_LENGTH, pattern=_BEARER_TOKEN,
+                     expected="a bearer token (RFC 6750 b64token)"),
+        expires_in_s=f.integer("expires_in_s", minimum=1, maximum=MAX_TOKEN_LIFETIME_S),
     )
 
 
@@ -210,7 +266,7 @@ def parse_payment_request(obj: Any) -> PaymentRequest:
                 denomination_fen=n.integer("denomination_fen", minimum=1),
                 count=n.integer("count", minimum=1),
             )
-            for n in f.objects("notes")
+            for n in f.objects("notes", max_items=MAX_NOTES)
         ),
         paid_at=f.time("paid_at"),
     )
@@ -235,11 +291,11 @@ def _parse_usage_month(f: _Fields) -> UsageMonth:
 
 def _parse_tariff_tier(f: _Fields) -> TariffTier:
     return TariffTier(
-        tier=f.integer("tier", minimum=1),
-        name_zh=f.text("name_zh"),
-        name_en=f.text("name_en"),
-        up_to=f.number("up_to", nullable=True),
-        price_fen_per_unit=f.number("price_fen_per_unit"),
+        tier=f.integer("tier", minimum=1, maximum=MAX_TIER),
+        name_zh=f.text("name_zh", max_length=MAX_NAME_LENGTH),
+        name_en=f.text("name_en", max_length=MAX_NAME_LENGTH),
+        up_to=f.number("up_to", nullable=True, minimum=0),
+        price_fen_per_unit=f.number("price_fen_per_unit", minimum=0),
     )
 
 
@@ -256,23 +312,35 @@ class _Fields:
         self._obj = obj
         self._path = path
 
-    def integer(self, name: str, *, minimum: int | None = None) -> int:
+    def integer(
+        self, name: str, *, minimum: int = FEN_MIN, maximum: int = FEN_MAX
+    ) -> int:
+        """An integer within [minimum, maximum]; never wider than 64 bits."""
         where, value = self._get(name)
         # bool is a subclass of int in Python, but true is no amount of money.
         if not isinstance(value, int) or isinstance(value, bool):
             raise _wrong(where, "an integer", value)
-        if minimum is not None and value < minimum:
-            raise _wrong(where, f"an integer >= {minimum}", value)
+        minimum, maximum = max(minimum, FEN_MIN), min(maximum, FEN_MAX)
+        if not minimum <= value <= maximum:
+            raise _wrong(where, f"an integer from {minimum} to {maximum}", value)
         return value
 
-    def number(self, name: str, *, nullable: bool = False) -> float | None:
+    def number(
+        self,
+        name: str,
+        *,
+        nullable: bool = False,
+        minimum: float = -QUANTITY_LIMIT,
+        maximum: float = QUANTITY_LIMIT,
+    ) -> float | None:
         where, value = self._get(name)
         if value is None and nullable:
             return None
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise _wrong(where, "a number or null" if nullable else "a number", value)
-        if not math.isfinite(value):  # json.loads accepts NaN and Infinity
-            raise _wrong(where, "a finite number", value)
+        # Compared before float(): float() of a huge integer raises OverflowError.
+        if not (math.isfinite(value) and minimum <= value <= maximum):
+            raise _wrong(where, f"a finite number from {minimum:g} to {maximum:g}", value)
         return float(value)
 
     def text(
@@ -282,10 +350,15 @@ class _Fields:
         choices: tuple[str, ...] = (),
         pattern: re.Pattern[str] | None = None,
         expected: str = "",
+        max_length: int = MAX_CODE_LENGTH,
     ) -> str:
         where, value = self._get(name)
         if not isinstance(value, str) or not value:
             raise _wrong(where, "a non-empty string", value)
+        if len(value) > max_length:
+            raise _wrong(where, f"text of at most {max_length} characters", value)
+        if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
+            raise _wrong(where, "text without control or unencodable characters", value)
         if choices and value not in choices:
             raise _wrong(where, "one of " + ", ".join(choices), value)
         if pattern is not None and not pattern.fullmatch(value):
@@ -302,7 +375,7 @@ class _Fields:
 
     def time(self, name: str) -> str:
         """An ISO 8601 time that says its UTC offset (a kiosk's clock may lie)."""
-        value = self.text(name)
+        value = self.text(name, max_length=MAX_TIME_LENGTH)
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
@@ -311,10 +384,14 @@ class _Fields:
             raise _wrong(self._where(name), "an ISO 8601 time with offset", value)
         return value
 
-    def objects(self, name: str) -> list[_Fields]:
+    def objects(self, name: str, *, max_items: int) -> list[_Fields]:
         where, value = self._get(name)
         if not isinstance(value, list):
             raise _wrong(where, "an array", value)
+        if len(value) > max_items:
+            raise MalformedReply(
+                f"{where}: expected at most {max_items} entries, got {len(value)}", field=where
+            )
         return [_Fields(item, f"{where}[{i}]") for i, item in enumerate(value)]
 
     def _get(self, name: str) -> tuple[str, Any]:
@@ -332,9 +409,21 @@ def _wrong(where: str, expected: str, value: Any) -> MalformedReply:
 
 
 def _show(value: Any) -> str:
-    """The offending value as JSON, cut short: enough to recognise it."""
-    try:
-        shown = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        shown = repr(value)
-    return shown if len(shown) <= 40 else shown[:37] + "..."
+    """The offending value in a form fit for kiosk.log: its kind and size, and
+    for text a masked form (:func:`kiosk.masking.mask_free_text`), never the
+    text itself -- a reply may carry a name or an address anywhere."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        digits = len(str(abs(value)))  # bounded: the client refuses numbers of > 30 digits
+        return str(value) if digits <= 20 else f"an integer of {digits} digits"
+    if isinstance(value, float):
+        return json.dumps(value) if math.isfinite(value) else "a non-finite number"
+    if isinstance(value, str):
+        shown = json.dumps(mask_free_text(value), ensure_ascii=False)
+        return shown if mask_free_text(value) == value else f"{shown} ({len(value)} characters)"
+    if isinstance(value, list):
+        return f"an array of {len(value)} entries"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} fields"
+    return type(value).__name__

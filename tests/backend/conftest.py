@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from backend.hostile_server import HostileServer, reply_json
 from kiosk.backend.client import BackendClient
 from kiosk.backend.models import PaymentNote, PaymentRequest
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -15,6 +16,7 @@ from kiosk.backend.simulator import BackendSimulator
 
 TERMINAL_ID = "T0001"
 SECRET = "demo-terminal-secret"
+AUTH_PATH = "/api/v1/terminals/auth"
 
 
 @pytest.fixture
@@ -79,3 +81,44 @@ def payment() -> Callable[..., PaymentRequest]:
         return PaymentRequest(**fields)
 
     return make
+
+
+# --- A hostile backend (tests/backend/hostile_server.py) ----------------------
+
+HOSTILE_TOKEN = "hostile-token"
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    """A hostile server on loopback that authenticates any terminal; every
+    other path answers as the test tells it (``hostile.on(prefix, behaviour)``)."""
+    with HostileServer() as server:
+        server.on(AUTH_PATH, reply_json({"token": HOSTILE_TOKEN, "expires_in_s": 3600}))
+        yield server
+
+
+@pytest.fixture
+def make_hostile_client(hostile: HostileServer) -> Iterator[Callable[..., BackendClient]]:
+    """Clients on the hostile server with the shipped timeouts (3 s connect,
+    10 s read: a trickle never trips them) and a 2 s call deadline."""
+    made: list[BackendClient] = []
+
+    def make(**overrides) -> BackendClient:
+        options = {
+            "base_url": hostile.url,
+            "terminal_id": TERMINAL_ID,
+            "secret": SECRET,
+            "connect_timeout_s": 3.0,
+            "read_timeout_s": 10.0,
+            "retries": 0,
+            "backoff_s": 0.01,
+            "call_deadline_s": 2.0,
+        }
+        options.update(overrides)
+        client = BackendClient(**options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
