@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     if not _has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
-    from kiosk.runtime import run_kiosk  # Qt from here on
+    from app.runtime import run_kiosk  # Qt from here on
 
     return run_kiosk(
         config,
@@ -227,7 +227,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _tour(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from screens.tour import run_tour
+    from app.tour import run_tour
 
     languages = ("zh", "en") if args.lang == "all" else (args.lang,)
     saved = run_tour(Path(args.out), languages, args.size)

@@ -16,7 +16,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from drivers.status import DeviceStatus
-from kiosk.availability import BackendAvailability, ServiceLevel, combine
+from kiosk.availability import BackendAvailability
+from kiosk.service_level import ServiceLevel
+from kiosk.service_monitor import ServiceMonitor
 from kiosk.backend.errors import BackendError
 from kiosk.config import KioskConfig
 from kiosk.device_monitor import DeviceMonitor
@@ -72,6 +74,11 @@ class BackendClients:
                     read_timeout_s=backend.read_timeout_s,
                     ca_file=backend.ca_file,
                     retries=backend.retries,
+                    # A call (and so a heartbeat) that hangs fails at this
+                    # deadline and counts as a failed heartbeat; getattr: the
+                    # keys are new in config.py.
+                    call_deadline_s=getattr(backend, "call_deadline_s", 15.0),
+                    max_reply_bytes=getattr(backend, "max_reply_kib", 1024) * 1024,
                 )
                 self._clients[purpose] = client
             return client
@@ -90,6 +97,12 @@ class KioskApp(QObject):
     card_event = Signal(object)
     # Cash-in news (a note stacked or returned), from the acceptor's thread.
     cash_progress = Signal(object)
+    # From the payment stack's thread: the payment service is up (the journal is
+    # open and recovered), or cash stays off (code, technician's reason).
+    payments_ready = Signal(object)
+    cash_off = Signal(str, str)
+    # The drivers are up (the demo's device panel is built then), from their start thread.
+    devices_started = Signal(object)
 
     def __init__(
         self,
@@ -118,7 +131,10 @@ class KioskApp(QObject):
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
         # Only devices with a driver attached count; with none, nothing is missing.
         self.monitor = DeviceMonitor(archive, devices)
+        self.services = ServiceMonitor(self.monitor, self.availability)
         self.device_status.connect(self._on_device_status)
+        self.payments_ready.connect(self._on_payments_ready)
+        self.cash_off.connect(self._on_cash_off)
         self.card_event.connect(self._on_card_event)
         self.cash_progress.connect(self._on_cash_progress)
         self.backend = BackendClients(config, backend_url)
@@ -177,14 +193,15 @@ class KioskApp(QObject):
         self._stopping = True
         self._idle_timer.stop()
         self._heartbeat_timer.stop()
-        # Let lookups and heartbeats in flight finish (each has its own
-        # timeouts) before the objects their results are delivered to go.
-        worker_pool().waitForDone(5000)
+        # Closing the clients ends every call in flight at once (their sockets
+        # are shut down), so the workers finish before the objects their
+        # results are delivered to go, and SIGTERM is not held up by a hanging call.
         self.backend.close()
+        worker_pool().waitForDone(5000)
 
     # -- rendering -----------------------------------------------------------
     def service_level(self) -> ServiceLevel:
-        return combine(self.availability.level(), self.monitor.level())
+        return self.services.level()
 
     def context(self) -> RenderContext:
         return RenderContext(self.config, Translator(self.lang), self.service_level())
@@ -192,6 +209,16 @@ class KioskApp(QObject):
     def render(self) -> None:
         ctx = self.context()
         self.window.render(ctx, self.journey.state, ctx.services)
+
+    # -- payments --------------------------------------------------------------------
+    def _on_payments_ready(self, service) -> None:
+        self.payments = service
+        self.services.journal_ready()
+        self.render()
+
+    def _on_cash_off(self, code: str, reason: str) -> None:
+        self.services.journal_off(code, reason)
+        self.render()
 
     # -- devices -----------------------------------------------------------------
     def _on_device_status(self, status: DeviceStatus) -> None:
@@ -341,7 +368,7 @@ class KioskApp(QObject):
             return
         self._heartbeat_running = True
         level = self.service_level()
-        status = "out_of_service" if not level.in_service else "degraded" if level.degraded else "in_service"
+        status = level.terminal_status
         BackgroundOp(
             self,
             op=lambda: self.backend.get("heartbeat").heartbeat(status),

@@ -1,8 +1,8 @@
-"""Starting and stopping the kiosk process (the one module of kiosk/ that uses Qt).
+"""The kiosk process: the Qt application, the window on screen, signals, systemd.
 
 Order matters for a fast, honest start: the window with the home screen is on
-screen first; the backend client (and ``requests``) is loaded afterwards on a
-worker thread by the first heartbeat.
+screen first; then :meth:`app.assembly.Kiosk.start` loads the backend client
+(and ``requests``), the drivers and the payment stack off the GUI thread.
 """
 
 from __future__ import annotations
@@ -10,13 +10,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 import time
 
 from kiosk import systemd_notify
 from kiosk.config import KioskConfig
-from kiosk.devices import KioskDevices
-from offline_store.archive_writer import ArchiveWriter
 
 log = logging.getLogger("kiosk.runtime")
 
@@ -68,58 +65,6 @@ def open_log(config: KioskConfig):
         )) from None
 
 
-def stylesheet() -> str:
-    from kiosk.assets import read_text
-
-    return read_text("kiosk.qss")
-
-
-class EmbeddedBackend:
-    """The simulator on a free loopback port, for ``backend.url = "embedded"``.
-
-    It starts on its own thread so the home screen does not wait for it; the
-    backend client asks for :meth:`url` from a worker thread, which waits for
-    the server (bounded) if it is not listening yet.
-    """
-
-    START_TIMEOUT_S = 10.0
-
-    def __init__(self, config: KioskConfig) -> None:
-        self._secret = config.backend.terminal_secret
-        self._ready = threading.Event()
-        self._simulator = None
-        self._error: BaseException | None = None
-        self._started = False  # a kiosk that failed to start never starts it
-
-    def start(self) -> None:
-        self._started = True
-        threading.Thread(target=self._start, name="embedded-backend", daemon=True).start()
-
-    def _start(self) -> None:
-        try:
-            from kiosk.backend.simulator import BackendSimulator
-
-            self._simulator = BackendSimulator(terminal_secret=self._secret).start()
-        except BaseException as exc:  # noqa: BLE001 - reported through url()
-            self._error = exc
-        finally:
-            self._ready.set()
-
-    def url(self) -> str:
-        if not self._ready.wait(self.START_TIMEOUT_S):
-            raise RuntimeError(f"the embedded backend simulator did not start within {self.START_TIMEOUT_S:.0f} s")
-        if self._simulator is None:
-            raise RuntimeError(f"the embedded backend simulator failed to start: {self._error}")
-        return self._simulator.url
-
-    def describe(self) -> str:
-        return self._simulator.url if self._simulator else "embedded simulator (starting)"
-
-    def stop(self) -> None:
-        if self._started and self._ready.wait(self.START_TIMEOUT_S) and self._simulator is not None:
-            self._simulator.stop()
-
-
 def run_kiosk(
     config: KioskConfig,
     *,
@@ -129,7 +74,7 @@ def run_kiosk(
     exit_when_ready: bool = False,
 ) -> int:
     started = time.perf_counter()
-    from kiosk.payment_stack import PaymentStack, check_journal_key
+    from kiosk.payment_stack import check_journal_key
 
     try:
         refusal = check_journal_key(config)
@@ -142,18 +87,13 @@ def run_kiosk(
         # could not be accounted for.  The technician reads this on the console/journald.
         print(f"kiosk: refusing to start: {refusal}", file=sys.stderr, flush=True)
         return EXIT_REFUSED
-    from PySide6.QtCore import QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
 
-    from screens.kiosk_app import KioskApp
+    from app.assembly import build_kiosk
+    from screens.stylesheet import stylesheet
     from screens.main_window import KioskLockdown
-
-    class _DemoBridge(QObject):
-        # The devices and payments start on threads of their own; what they
-        # hand over is taken on this one.
-        devices_started = Signal(object)
-        payments_ready = Signal(object)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
@@ -162,11 +102,16 @@ def run_kiosk(
     if config.ui.hide_cursor and not demo:
         app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
 
-    simulator = EmbeddedBackend(config) if config.backend.embedded else None
-    devices = KioskDevices(config.devices)
-    archive = device_archive_writer(config)
-    kiosk = KioskApp(config, simulator.url if simulator else config.backend.url,
-                     archive=archive, devices=devices.fitted)
+    panel = []  # the demo's device panel, kept alive while the kiosk runs
+
+    def show_device_panel(started) -> None:
+        from screens.device_panel import DevicePanel
+
+        panel.append(DevicePanel(started, kiosk))
+        panel[0].show_beside(window)
+
+    whole = build_kiosk(config, on_devices_started=show_device_panel if demo else None)
+    kiosk = whole.controller
     window = kiosk.window
     kiosk.render()
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
@@ -226,20 +171,11 @@ def run_kiosk(
         # Nothing is logged before the home screen is up (a bad config is
         # printed, not logged), so the rotating file is opened only now.
         log_path = open_log(config)
-        # Only now the backend (simulator, requests) is loaded, on worker
-        # threads: the home screen never waits for it, taps queue behind it.
-        if simulator is not None:
-            simulator.start()
-        kiosk.start()
-        # Drivers (and emulators) start on their own thread; until each reports,
-        # the monitor counts it as not there and offers nothing that needs it.
-        devices.start(kiosk.device_status.emit, kiosk.card_event.emit,
-                      on_started=bridge.devices_started.emit if demo else None,
-                      on_acceptor_event=payments.acceptor_event)
-        # Journal (recovery first), sync worker, then the payment service.
-        payments.start(bridge.payments_ready.emit)
+        # Only now the backend (simulator, requests), the drivers and the
+        # payment stack start, off this thread: the home screen never waits.
+        whole.start()
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
-                                          "backend": simulator.describe() if simulator else config.backend.url})
+                                          "backend": whole.backend_description})
         # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a
         # timer on this GUI thread, so a frozen event loop stops it and systemd
         # restarts the kiosk; half of WatchdogSec= as systemd.service(5) advises.
@@ -251,18 +187,6 @@ def run_kiosk(
             stop()
 
     watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
-    bridge = _DemoBridge()
-    panel = []  # the demo's device panel, kept alive while the kiosk runs
-
-    def show_device_panel(started: KioskDevices) -> None:
-        from screens.device_panel import DevicePanel
-
-        panel.append(DevicePanel(started, kiosk))
-        panel[0].show_beside(window)
-
-    bridge.devices_started.connect(show_device_panel)
-    payments = PaymentStack(config, devices, lambda: kiosk.backend.get("sync"))
-    bridge.payments_ready.connect(lambda service: setattr(kiosk, "payments", service))
     QTimer.singleShot(0, ready)
     if demo:
         print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
@@ -271,31 +195,14 @@ def run_kiosk(
         code = app.exec()
         return EXIT_START_FAILED if start_failed else code
     finally:
-        kiosk.stop()
-        devices.stop()
-        payments.stop()
-        archive.close()
-        if simulator is not None:
-            simulator.stop()
+        whole.stop()
 
 
 def show_start_failure(kiosk, failure: StartFailure) -> None:
     """Put the out-of-order sign up with ``failure``'s code, and keep it up."""
-    from kiosk.availability import ServiceLevel
+    from kiosk.service_level import ServiceLevel
     from kiosk.i18n import Translator
     from screens.context import RenderContext
 
     level = ServiceLevel(False, failure.reason_code, failure.detail)
     kiosk.window.hold_out_of_order(RenderContext(kiosk.config, Translator(kiosk.lang), level), level)
-
-
-def device_archive_writer(config: KioskConfig) -> ArchiveWriter:
-    """The maintenance archive in ``storage.data_dir``, written off the GUI thread."""
-    from pathlib import Path
-
-    def open_archive():
-        from offline_store.device_archive import DeviceArchive
-
-        return DeviceArchive.at(Path(config.storage.data_dir) / "devices.sqlite")
-
-    return ArchiveWriter(open_archive)

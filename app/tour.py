@@ -19,15 +19,13 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
+from app.assembly import build_kiosk
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
-from kiosk.availability import ServiceLevel
+from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig, default_config
-from kiosk.devices import KioskDevices
-from kiosk.payment_stack import PaymentStack
 from kiosk.journey import Step
-from kiosk.runtime import stylesheet
-from screens.kiosk_app import KioskApp
+from screens.stylesheet import stylesheet
 
 
 # The longest a device change takes to reach the screen: the printer is polled
@@ -91,25 +89,20 @@ class Tour:
         # The money journal lives in a folder of its own for the tour's run.
         self._data = tempfile.TemporaryDirectory(prefix="kiosk-tour-")
         config = replace(config, storage=replace(config.storage, data_dir=self._data.name,
-                                                 key_file=os.path.join(self._data.name, "journal.key")))
-        self.devices = KioskDevices(config.devices, realistic_emulators=False)
-        self.kiosk = KioskApp(config, self.sim.url, clock=self.clock, devices=self.devices.fitted)
+                                                 key_file=os.path.join(self._data.name, "journal.key"),
+                                                 backup_dir=os.path.join(self._data.name, "backup")))
+        self.whole = build_kiosk(config, backend_url=self.sim.url, clock=self.clock, realistic_emulators=False)
+        self.kiosk, self.devices = self.whole.controller, self.whole.devices
         self.window = self.kiosk.window
         self.window.resize(*size)
         self.window.show()
-        self.kiosk.start()
-        self.payments = PaymentStack(config, self.devices, lambda: self.kiosk.backend.get("sync"))
-        self.devices.start(self.kiosk.device_status.emit, self.kiosk.card_event.emit,
-                           on_acceptor_event=self.payments.acceptor_event)
-        self.payments.start(lambda service: setattr(self.kiosk, "payments", service))
+        self.whole.start()
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
         wait_until(lambda: self.kiosk.payments is not None, timeout_s=DEVICE_CHANGE_S, what="payments ready")
         self.expect_services(lambda level: level.cash and level.slip and level.card, "every device online")
 
     def close(self) -> None:
-        self.devices.stop()
-        self.kiosk.stop()
-        self.payments.stop()
+        self.whole.stop()
         self._data.cleanup()
         self.window.allow_close()
         self.window.close()

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -52,13 +52,16 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot  # noqa
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kiosk.backend.simulator import BackendSimulator  # noqa: E402
-from kiosk.config import KioskConfig, default_config  # noqa: E402
+from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.devices import KioskDevices  # noqa: E402
 from kiosk.journey import Step  # noqa: E402
 from kiosk.logging_setup import configure_logging  # noqa: E402
-from kiosk.runtime import device_archive_writer, stylesheet  # noqa: E402
-from screens.kiosk_app import KioskApp  # noqa: E402
-from screens.tour import tour_config  # noqa: E402
+from app.assembly import Kiosk, build_kiosk  # noqa: E402
+from app.controller import KioskApp  # noqa: E402
+from screens.stylesheet import stylesheet  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from harness import kiosk_config  # noqa: E402
 
 TICK_MS = 10
 FRAME_MS = 16.0  # one frame at 60 Hz: the goal for the worst tick
@@ -303,10 +306,8 @@ class BusyScript:
 
 
 def bench_config(data_dir: str) -> KioskConfig:
-    """The embedded defaults (all three devices emulated), data and log in ``data_dir``."""
-    config = tour_config(default_config())  # short backend timeouts, no start-up grace
-    return replace(config, storage=replace(config.storage, data_dir=data_dir),
-                   logging=replace(config.logging, dir=data_dir))
+    """The embedded defaults (all three devices emulated), short backend timeouts, files in ``data_dir``."""
+    return kiosk_config(Path(data_dir))
 
 
 def run_loop(seconds: float) -> None:
@@ -341,8 +342,8 @@ class Rig:
     workdir: tempfile.TemporaryDirectory
     config: KioskConfig
     sim: BackendSimulator
+    whole: Kiosk  # as build_kiosk makes it for `kiosk run`
     devices: KioskDevices
-    archive: object  # offline_store.archive_writer.ArchiveWriter
     kiosk: KioskApp
     news: GuiThreadNews
     home: HomeButton
@@ -357,28 +358,25 @@ def build_rig() -> Rig:
     # The kiosk logs to a file in production, also from the GUI thread; so does the bench.
     configure_logging(workdir.name, config.logging.level, stderr=False)
     sim = BackendSimulator(terminal_secret=config.backend.terminal_secret).start()
-    devices = KioskDevices(config.devices, realistic_emulators=False)
-    archive = device_archive_writer(config)
-    kiosk = KioskApp(config, sim.url, archive=archive, devices=devices.fitted)
+    whole = build_kiosk(config, backend_url=sim.url, realistic_emulators=False)
+    kiosk = whole.controller
     kiosk.window.resize(1920, 1080)
     kiosk.window.show()
-    kiosk.start()
+    whole.start(devices=False)  # the baseline phase measures the screen alone
     news = GuiThreadNews()  # connected after the kiosk's own slots: see its docstring
     kiosk.device_status.connect(news.on_status)
     kiosk.card_event.connect(news.on_card_event)
     kiosk.journey.subscribe(news.on_journey)
     recorder = TickRecorder()
     recorder.start()
-    return Rig(workdir, config, sim, devices, archive, kiosk, news, HomeButton(kiosk), recorder)
+    return Rig(workdir, config, sim, whole, whole.devices, kiosk, news, HomeButton(kiosk), recorder)
 
 
 def close_rig(rig: Rig) -> None:
     rig.recorder.stop()
-    rig.devices.stop()
-    rig.kiosk.stop()
+    rig.whole.stop()
     rig.kiosk.window.allow_close()
     rig.kiosk.window.close()
-    rig.archive.close()
     rig.sim.stop()
     rig.workdir.cleanup()
 
@@ -392,7 +390,7 @@ def record_phase(rig: Rig, phase: str, seconds: float) -> None:
 def start_devices(rig: Rig) -> None:
     """Start the drivers as ``kiosk run`` does and wait until all three report usable."""
     devices = rig.devices
-    devices.start(rig.kiosk.device_status.emit, rig.kiosk.card_event.emit)
+    rig.whole.start_devices()
     run_until(lambda: devices.wait_started(0) and all_devices_usable(rig.kiosk), 15, "all three devices online")
     devices.acceptor.enable(NOTES_FEN)  # otherwise inserted notes are refused, never escrowed
     run_loop(1.0)  # the enable and the first printer poll settle outside the measured phases

@@ -46,7 +46,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    kiosk = [sys.executable, "-m", "kiosk.cli", "run", "--exit-when-ready"]
+    kiosk = [sys.executable, "-m", "app.cli", "run", "--exit-when-ready"]
     bare = [sys.executable, str(ROOT / "bench" / "bare_window.py")]
     with tempfile.TemporaryDirectory() as workdir:  # the kiosk's log lands here, not in the repo
         time_to_ready(bare, "bare ready", workdir)  # warm the disk cache for both

@@ -15,7 +15,9 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,9 +25,11 @@ from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kiosk.backend.simulator import BackendSimulator  # noqa: E402
-from kiosk.runtime import stylesheet  # noqa: E402
-from screens.kiosk_app import KioskApp  # noqa: E402
-from screens.tour import tap, tour_config, wait_until  # noqa: E402
+from screens.stylesheet import stylesheet  # noqa: E402
+from app.assembly import build_kiosk  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from harness import kiosk_config, tap, wait_until  # noqa: E402
 
 GOAL_P95_MS = 50.0
 
@@ -61,11 +65,13 @@ def measure(taps: int) -> list[float]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     sim = BackendSimulator().start()
-    kiosk = KioskApp(tour_config(), sim.url)
+    workdir = tempfile.TemporaryDirectory(prefix="transition-")
+    whole = build_kiosk(kiosk_config(Path(workdir.name), devices="none"), backend_url=sim.url)
+    kiosk = whole.controller
     window = kiosk.window
     window.resize(1920, 1080)
     window.show()
-    kiosk.start()
+    whole.start()
     wait_until(lambda: kiosk.availability.ever_up and not window.showing_out_of_order, what="the first heartbeat")
     clock = PaintClock()
     for screen in window.screens.values():
@@ -85,7 +91,8 @@ def measure(taps: int) -> list[float]:
             tap(button())
             latencies.append((painted(clock, window, target) - started) * 1000)
     finally:
-        kiosk.stop()
+        whole.stop()
+        workdir.cleanup()
         window.allow_close()
         window.close()
         sim.stop()

@@ -4,45 +4,19 @@ Inquiry needs the billing system.  A backend that does not answer is given a
 grace period (``backend.startup_grace_s``) — a switch rebooting in the morning
 should not put the out-of-order sign up — and past it the kiosk shows the sign
 with a reason code and the hotline, and takes it down by itself on the first
-answer.  Device faults join this in the device monitor.
+answer.  :class:`~kiosk.service_monitor.ServiceMonitor` joins this with the
+devices and the money journal.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Callable
+
+from kiosk.service_level import ServiceLevel, out_of_order
 
 # Reason codes shown on the out-of-order sign; a technician looks them up in docs.
 REASON_BACKEND_UNREACHABLE = "E-NET-01"
-
-
-@dataclass(frozen=True)
-class ServiceLevel:
-    """What the kiosk offers now: nothing (the sign), or inquiry plus whichever
-    of cash, slip and card the devices allow."""
-
-    in_service: bool
-    reason_code: str = ""
-    detail: str = ""
-    cash: bool = True
-    slip: bool = True
-    card: bool = True
-    card_reader_fitted: bool = True
-
-    @property
-    def degraded(self) -> bool:
-        return self.in_service and not (self.cash and self.slip and (self.card or not self.card_reader_fitted))
-
-
-def combine(backend: ServiceLevel, devices) -> ServiceLevel:
-    """The backend's word and the device monitor's (a DeviceLevel) together."""
-    if not backend.in_service:
-        return backend
-    if devices.out_of_order:
-        return ServiceLevel(False, devices.out_of_order_code, devices.out_of_order_detail)
-    return ServiceLevel(True, cash=devices.cash, slip=devices.slip, card=devices.card,
-                        card_reader_fitted=devices.card_reader_fitted)
 
 
 class BackendAvailability:
@@ -71,4 +45,4 @@ class BackendAvailability:
             return ServiceLevel(True)
         if self._clock() - self._down_since < self._grace_s:
             return ServiceLevel(True)
-        return ServiceLevel(False, REASON_BACKEND_UNREACHABLE, self._last_detail)
+        return out_of_order(REASON_BACKEND_UNREACHABLE, self._last_detail)

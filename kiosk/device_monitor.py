@@ -16,10 +16,17 @@ Python, no Qt: the GUI hands statuses in on its own thread, tests call
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
+from drivers.status import (
+    ACCEPTOR,
+    CARD_READER,
+    DEVICES,
+    PRINTER,
+    DeviceState,
+    DeviceStatus,
+)
+from kiosk.service_level import ServiceLevel, out_of_order
 
 if TYPE_CHECKING:  # the kiosk hands in an ArchiveWriter; sqlite_utils stays off start-up
     from offline_store.archive_writer import ArchiveWriter
@@ -43,24 +50,6 @@ _SHORT = {ACCEPTOR: "ACC", PRINTER: "PRN", CARD_READER: "CRD"}
 def reason_code(status: DeviceStatus) -> str:
     """The code on the sign and in the archive: E-ACC-JAM_IN_ACCEPTOR."""
     return f"E-{_SHORT.get(status.device, status.device.upper())}-{status.reason or status.state.value.upper()}"
-
-
-@dataclass(frozen=True)
-class DeviceLevel:
-    cash: bool = True
-    slip: bool = True
-    card: bool = True
-    card_reader_fitted: bool = True
-    out_of_order_code: str = ""
-    out_of_order_detail: str = ""
-
-    @property
-    def out_of_order(self) -> bool:
-        return bool(self.out_of_order_code)
-
-    @property
-    def degraded(self) -> bool:
-        return not (self.cash and self.slip and (self.card or not self.card_reader_fitted))
 
 
 class DeviceMonitor:
@@ -106,24 +95,23 @@ class DeviceMonitor:
         if self._archive is not None:
             self._archive.raise_fault(status.device, status.state.value, reason_code(status), status.detail)
 
-    def level(self) -> DeviceLevel:
+    def level(self) -> ServiceLevel:
+        """What the devices allow (the service monitor adds the backend and the journal)."""
         acceptor = self._statuses.get(ACCEPTOR)
         printer = self._statuses.get(PRINTER)
         reader = self._statuses.get(CARD_READER)
         if acceptor is not None and acceptor.reason in MONEY_AT_RISK:
-            return DeviceLevel(cash=False, slip=False, card=False,
-                               out_of_order_code=reason_code(acceptor), out_of_order_detail=acceptor.detail)
+            return out_of_order(reason_code(acceptor), acceptor.detail)
         reported = [s for s in self._statuses.values() if s.reason != "NOT_STARTED"]
         if reported and len(reported) == len(self._statuses) and not any(s.usable for s in reported):
             worst = next(iter(self._statuses.values()))
-            return DeviceLevel(cash=False, slip=False, card=False, out_of_order_code=reason_code(worst),
-                               out_of_order_detail="no device is working: " + "; ".join(
-                                   f"{s.device}: {s.reason}" for s in self._statuses.values()))
+            return out_of_order(reason_code(worst), "no device is working: " + "; ".join(
+                f"{s.device}: {s.reason}" for s in self._statuses.values()))
         # A device the terminal does not have ("none" in [devices]) offers
         # nothing: no acceptor, no cash; no printer, no slip (the customer is
         # told before paying).  A card reader is optional equipment: without
         # one the card tile is simply not there, nothing is announced.
-        return DeviceLevel(
+        return ServiceLevel(
             cash=acceptor is not None and acceptor.usable,
             slip=printer is not None and printer.usable,
             card=reader is not None and (reader.usable or reader.reason in CARD_PROBLEMS),

@@ -79,8 +79,13 @@ class PaymentStack:
         self._stopping = threading.Event()
         # The acceptor's notes outside a payment wait for this before they are written.
         self._journal_ready = threading.Event()
+        self._on_cash_off: Callable[[str, str], None] = lambda code, reason: None
 
-    def start(self, on_ready: Callable[[object], None]) -> threading.Thread:
+    def start(self, on_ready: Callable[[object], None],
+              on_cash_off: Callable[[str, str], None] = lambda code, reason: None) -> threading.Thread:
+        """Bring payments up on a thread of its own; ``on_ready(service)`` when cash can be
+        taken, ``on_cash_off(code, reason)`` when the journal keeps cash off (both on that thread)."""
+        self._on_cash_off = on_cash_off
         thread = threading.Thread(target=self._start, args=(on_ready,), name="payments-start", daemon=True)
         thread.start()
         return thread
@@ -124,6 +129,7 @@ class PaymentStack:
     def _cash_off(self, code: str, reason: str) -> None:
         """No journal, no cash: the technician reads why on the console and in the log."""
         self.problem = (code, reason)
+        self._on_cash_off(code, reason)
         log.critical("cash payments are off: the money journal cannot be used",
                      extra={"code": code, "reason": reason})
         print(f"kiosk: cash payments are off — {reason}", file=sys.stderr, flush=True)

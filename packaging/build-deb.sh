@@ -84,7 +84,7 @@ fi
 step "system files: unit, udev rules, sysusers, tmpfiles, session scripts"
 cp -a "$PACKAGING/root/." "$STAGE/"
 python3 "$PACKAGING/deb/field-config.py" "$REPO/config.toml" "$STAGE/etc/utility-kiosk/config.toml"
-"$VENV/bin/python" -m kiosk.cli check-config "$STAGE/etc/utility-kiosk/config.toml" >/dev/null \
+"$VENV/bin/python" -m app.cli check-config "$STAGE/etc/utility-kiosk/config.toml" >/dev/null \
     || { echo "build-deb: the packaged configuration does not pass check-config" >&2; exit 1; }
 mkdir -p "$STAGE/usr/bin"
 ln -s "$PREFIX/bin/kiosk" "$STAGE/usr/bin/kiosk"

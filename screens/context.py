@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from kiosk.availability import ServiceLevel
+from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig
 from kiosk.i18n import Translator
 

@@ -52,7 +52,7 @@ class HomeScreen(QWidget):
         self.card.setText(ctx.tr("home.card") + "\n" + ctx.tr("home.card_detail"))
         self.card.setVisible(ctx.services.card)
         self.notice.setText(ctx.tr("home.privacy_notice"))
-        missing = [ctx.tr(key) for key, offered in (("home.no_cash", ctx.services.cash),
+        missing = [ctx.tr(key) for key, offered in ((ctx.services.cash_off_key or "home.no_cash", ctx.services.cash),
                                                      ("home.no_slip", ctx.services.slip),
                                                      ("home.no_card", ctx.services.card
                                                       or not ctx.services.card_reader_fitted)) if not offered]

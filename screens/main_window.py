@@ -1,7 +1,7 @@
 """The kiosk window: header, step bar, the current screen, footer — or the sign.
 
 It renders a :class:`~kiosk.journey.JourneyState` and a
-:class:`~kiosk.availability.ServiceLevel`; it decides nothing itself.  It is
+:class:`~kiosk.service_level.ServiceLevel`; it decides nothing itself.  It is
 also where the kiosk is locked down: no frame, no Esc, no context menu, no
 close by the window manager.
 """
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from typing import Callable
 
-from kiosk.availability import ServiceLevel
+from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig
 from kiosk.journey import JourneyState, Step
 from screens.context import RenderContext

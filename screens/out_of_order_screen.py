@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from kiosk.availability import ServiceLevel
+from kiosk.service_level import ServiceLevel
 from kiosk.i18n import Translator
 from screens.context import RenderContext
 

@@ -184,7 +184,7 @@ def test_the_real_check_config_command_answers_malformed_files_with_exit_1_and_n
     path = tmp_path / "config.toml"
     path.write_bytes(CLI_CASES[name])
 
-    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "check-config", str(path)], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "app.cli", "check-config", str(path)], capture_output=True,
                             text=True, timeout=60, cwd=tmp_path, env=dict(os.environ))
 
     assert result.returncode == 1, (result.stdout, result.stderr)

@@ -59,7 +59,7 @@ def test_money_at_risk_puts_the_machine_out_of_order_with_a_code(monitor, reason
     monitor.update(DeviceStatus(ACCEPTOR, DeviceState.HARDWARE_ERROR, reason, "see acceptor",
                                 AcceptorDetail(stacker=Stacker.OPEN if reason == "STACKER_OPEN" else Stacker.OK)))
     level = monitor.level()
-    assert level.out_of_order and level.out_of_order_code == f"E-ACC-{reason}"
+    assert level.out_of_order and level.reason_code == f"E-ACC-{reason}"
 
 
 def test_no_working_device_at_all_is_out_of_order(monitor):

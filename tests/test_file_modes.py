@@ -55,7 +55,7 @@ def running_kiosk(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[devices]\nprinter = "tcp://127.0.0.1:{closed_loopback_port()}"\n', encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)], cwd=tmp_path,
+        [sys.executable, "-m", "app.cli", "run", "--config", str(config)], cwd=tmp_path,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: os.umask(CARELESS_UMASK),
     )

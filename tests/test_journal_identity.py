@@ -41,7 +41,7 @@ def key_of(terminal: Path) -> Path:
 
 
 def kiosk(terminal: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--config", str(terminal / "config.toml")],
+    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--config", str(terminal / "config.toml")],
                           capture_output=True, text=True, timeout=60)
 
 

@@ -17,7 +17,7 @@ def write_config(tmp_path: Path) -> Path:
 
 
 def kiosk(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_the_report_counts_the_notes_in_the_box_and_lists_the_payment(tmp_path):

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def kiosk(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
                           timeout=60, cwd=cwd, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
 
 
@@ -145,7 +145,7 @@ def test_check_config_as_an_unprivileged_user_names_the_directory_it_cannot_writ
                           f'backup_dir = "{place}/backup"\n[logging]\ndir = "{place}/log"\n', encoding="utf-8")
         config.chmod(0o644)
 
-        checked = subprocess.run([as_unprivileged_user["python"], "-m", "kiosk.cli", "check-config", str(config)],
+        checked = subprocess.run([as_unprivileged_user["python"], "-m", "app.cli", "check-config", str(config)],
                                  capture_output=True, text=True, timeout=60, cwd=place,
                                  env=dict(os.environ, PYTHONPATH=str(ROOT)), user=as_unprivileged_user["user"])
     finally:
@@ -191,24 +191,22 @@ def sim():
         yield simulator
 
 
-def test_the_sign_of_a_failed_start_stays_up_when_the_backend_answers_and_the_kiosk_renders(qapp, sim):
-    from kiosk.runtime import REASON_LOG_UNAVAILABLE, StartFailure, show_start_failure
-    from screens.kiosk_app import KioskApp
-    from screens.tour import tour_config, wait_until
+def test_the_sign_of_a_failed_start_stays_up_when_the_backend_answers_and_the_kiosk_renders(qapp, sim, tmp_path):
+    from app.assembly import build_kiosk
+    from app.runtime import REASON_LOG_UNAVAILABLE, StartFailure, show_start_failure
+    from harness import close_kiosk, kiosk_config, wait_until
 
-    app = KioskApp(tour_config(), sim.url)
+    whole = build_kiosk(kiosk_config(tmp_path, devices="none"), backend_url=sim.url)
+    app = whole.controller
     app.window.resize(1280, 800)
     app.window.show()
     try:
         show_start_failure(app, StartFailure(REASON_LOG_UNAVAILABLE, "cannot open the log"))
-        app.start()  # a heartbeat that succeeds renders the home screen in a kiosk that started
+        whole.start()  # a heartbeat that succeeds renders the home screen in a kiosk that started
         wait_until(lambda: app.availability.ever_up, what="the first heartbeat")
         app.render()
 
         assert app.window.showing_out_of_order
         assert REASON_LOG_UNAVAILABLE in app.window.out_of_order.code.text()
     finally:
-        app.stop()
-        app.window.allow_close()
-        app.window.close()
-        app.window.deleteLater()
+        close_kiosk(whole)

@@ -1,4 +1,4 @@
-"""A real kiosk window (offscreen, 1920×1080) on the real backend simulator."""
+"""A real kiosk (offscreen, 1920×1080), built as a terminal builds it, on the real backend simulator."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from kiosk.backend.simulator import BackendSimulator
-from kiosk.runtime import stylesheet
-from screens.kiosk_app import KioskApp
-from screens.tour import ManualClock, tour_config, wait_until
+from screens.stylesheet import stylesheet
 
-SCREEN = (1920, 1080)
+from harness import ManualClock, close_kiosk, kiosk_config, started_kiosk
 
 
 @pytest.fixture
@@ -27,17 +25,15 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def kiosk(qapp: QApplication, sim: BackendSimulator, clock: ManualClock) -> Iterator[KioskApp]:
+def inquiry_kiosk(qapp: QApplication, sim: BackendSimulator, clock: ManualClock, tmp_path):
+    """A kiosk with no devices fitted: inquiry only (the assembled kiosk, not hand-wired)."""
     qapp.setStyleSheet(stylesheet())
-    app = KioskApp(tour_config(), sim.url, clock=clock)
-    app.window.resize(*SCREEN)
-    app.window.show()
-    app.start()
-    # tour_config has no start-up grace: the sign is up until the first heartbeat.
-    wait_until(lambda: app.availability.ever_up and not app.window.showing_out_of_order,
-               what="the first heartbeat")
-    yield app
-    app.stop()
-    app.window.allow_close()
-    app.window.close()
-    app.window.deleteLater()
+    whole = started_kiosk(kiosk_config(tmp_path, devices="none"), sim.url, clock)
+    yield whole
+    close_kiosk(whole)
+
+
+@pytest.fixture
+def kiosk(inquiry_kiosk):
+    """Its controller, which the inquiry tests drive."""
+    return inquiry_kiosk.controller

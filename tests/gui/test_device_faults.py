@@ -9,7 +9,7 @@ import pytest
 from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
 from kiosk.device_monitor import DeviceMonitor
 from offline_store.device_archive import DeviceArchive
-from screens.tour import wait_until
+from harness import wait_until
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def archive(tmp_path) -> DeviceArchive:
 
 @pytest.fixture
 def kiosk_with_devices(kiosk, archive):
-    kiosk.monitor = DeviceMonitor(archive, DEVICES)
+    kiosk.monitor = kiosk.services.devices = DeviceMonitor(archive, DEVICES)
     for device in DEVICES:
         report_from_driver_thread(kiosk, DeviceStatus(device, DeviceState.ONLINE))
     wait_until(lambda: all(s.usable for s in kiosk.monitor.statuses.values()), timeout_s=2)
@@ -49,8 +49,8 @@ def test_a_printer_without_paper_is_announced_on_the_home_screen(kiosk_with_devi
     kiosk = kiosk_with_devices
     report_from_driver_thread(kiosk, DeviceStatus(PRINTER, DeviceState.HARDWARE_ERROR, "PAPER_OUT", "roll empty"))
     home = kiosk.window.home
-    wait_until(lambda: home.unavailable.isVisible(), timeout_s=2, what="the no-slip notice")
-    assert "凭条" in home.unavailable.text()
+    wait_until(lambda: home.unavailable.isVisible() and "凭条" in home.unavailable.text(), timeout_s=2,
+               what="the no-slip notice")
     assert not kiosk.window.showing_out_of_order
 
 

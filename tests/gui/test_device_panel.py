@@ -11,61 +11,36 @@ from dataclasses import replace
 from typing import Iterator
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtTest import QTest
 
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER
-from kiosk.config import DevicesConfig
-from kiosk.devices import KioskDevices
 from kiosk.journey import Step
-from offline_store.archive_writer import ArchiveWriter
 from offline_store.device_archive import DeviceArchive
 from screens.device_panel import DevicePanel
-from screens.kiosk_app import KioskApp
-from screens.tour import tap, tour_config, wait_until
+from app.controller import KioskApp
 
-from .conftest import SCREEN
+from harness import close_kiosk, kiosk_config, started_kiosk, tap, wait_until
 
 DEVICE_TIMEOUT_S = 5  # the printer polls every 2 s; the card reader every 0.3 s
 
 
 @pytest.fixture
 def archive_path(tmp_path):
-    return tmp_path / "devices.sqlite"
+    return tmp_path / "data" / "devices.sqlite"  # where the assembled kiosk keeps its archive
 
 
 @pytest.fixture
-def kiosk_and_panel(qapp, sim, clock, archive_path) -> Iterator[tuple[KioskApp, DevicePanel]]:
-    config = tour_config()
-    devices = KioskDevices(config.devices, realistic_emulators=False)
-    archive = ArchiveWriter(lambda: DeviceArchive.at(archive_path))
-    kiosk = KioskApp(config, sim.url, clock=clock, archive=archive, devices=devices.fitted)
-    kiosk.window.resize(*SCREEN)
-    kiosk.window.show()
-    kiosk.start()
-    devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
-    assert devices.wait_started(10)
-    panel = DevicePanel(devices, kiosk)
+def kiosk_and_panel(qapp, sim, clock, tmp_path) -> Iterator[tuple[KioskApp, DevicePanel]]:
+    whole = started_kiosk(kiosk_config(tmp_path), sim.url, clock)
+    kiosk = whole.controller
+    assert whole.devices.wait_started(10)
+    panel = DevicePanel(whole.devices, kiosk)
     panel.show()
     wait_until(lambda: kiosk.service_level().in_service and kiosk.service_level().cash
                and kiosk.service_level().slip and kiosk.service_level().card,
                timeout_s=DEVICE_TIMEOUT_S, what="all three devices online")
     yield kiosk, panel
-    devices.stop()
-    kiosk.stop()
-    archive.close()
-    close_now(panel, kiosk)
-
-
-def close_now(panel: DevicePanel | None, kiosk: KioskApp) -> None:
-    """Delete the Qt objects here, not whenever Python's collector gets to them
-    (a top-level widget collected in a later test's event loop crashes it)."""
-    kiosk.window.allow_close()
-    kiosk.window.close()
-    for widget in (panel, kiosk.window, kiosk):
-        if widget is not None:
-            widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    close_kiosk(whole, panel)
 
 
 def test_all_three_emulated_devices_come_online_and_the_home_screen_offers_the_card(kiosk_and_panel):
@@ -152,20 +127,17 @@ def test_a_note_fed_outside_a_payment_is_not_taken(kiosk_and_panel):
     assert "NoteCredited" not in panel.log.toPlainText()
 
 
-def test_a_terminal_without_printer_and_card_reader_offers_no_slip_and_no_card_tile(qapp, sim, clock):
-    config = replace(tour_config(), devices=DevicesConfig(acceptor="emulator", printer="none", card_reader="none"))
-    devices = KioskDevices(config.devices, realistic_emulators=False)
-    assert devices.fitted == (ACCEPTOR,)
-    kiosk = KioskApp(config, sim.url, clock=clock, devices=devices.fitted)
+def test_a_terminal_without_printer_and_card_reader_offers_no_slip_and_no_card_tile(qapp, sim, clock, tmp_path):
+    base = kiosk_config(tmp_path)
+    config = replace(base, devices=replace(base.devices, printer="none", card_reader="none"))
+    whole = started_kiosk(config, sim.url, clock)
+    kiosk = whole.controller
     try:
-        kiosk.start()
-        devices.start(kiosk.device_status.emit, kiosk.card_event.emit)
+        assert whole.devices.fitted == (ACCEPTOR,)
         wait_until(lambda: kiosk.service_level().in_service and kiosk.service_level().cash,
-                   timeout_s=DEVICE_TIMEOUT_S, what="the acceptor and the backend")
+                   timeout_s=DEVICE_TIMEOUT_S, what="the acceptor, the journal and the backend")
         level = kiosk.service_level()
         assert not level.slip and not level.card and not level.card_reader_fitted and level.degraded
-        assert devices.printer is None and PRINTER not in kiosk.monitor.statuses
+        assert whole.devices.printer is None and PRINTER not in kiosk.monitor.statuses
     finally:
-        devices.stop()
-        kiosk.stop()
-        close_now(None, kiosk)
+        close_kiosk(whole)

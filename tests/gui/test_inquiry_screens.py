@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.journey import Step
-from screens.tour import tap, wait_until
+from harness import tap, wait_until
 
 
 def enter_number(kiosk, utility: str, number: str) -> None:

@@ -3,50 +3,32 @@ behind the real drivers, the money journal on disk, the sync worker posting to t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterator
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
-from kiosk.devices import KioskDevices
 from kiosk.journey import Step
-from kiosk.payment_stack import PaymentStack, journal_path
+from kiosk.payment_stack import journal_path
 from offline_store.journal import MoneyJournal
-from screens.kiosk_app import KioskApp
-from screens.tour import tap, tour_config, wait_until
+from app.assembly import Kiosk
+from app.controller import KioskApp
 
-from .conftest import SCREEN
+from harness import close_kiosk, kiosk_config, started_kiosk, tap, wait_until
 
 NOTE_TIMEOUT_S = 5
 
 
 @pytest.fixture
-def paying_kiosk(qapp, sim, clock, tmp_path) -> Iterator[KioskApp]:
-    base = tour_config()
-    config = replace(base, storage=replace(base.storage, data_dir=str(tmp_path),
-                                           key_file=str(tmp_path / "journal.key")))
-    devices = KioskDevices(config.devices, realistic_emulators=False)
-    kiosk = KioskApp(config, sim.url, clock=clock, devices=devices.fitted)
-    kiosk.window.resize(*SCREEN)
-    kiosk.window.show()
-    kiosk.start()
-    stack = PaymentStack(config, devices, lambda: kiosk.backend.get("sync"))
-    devices.start(kiosk.device_status.emit, kiosk.card_event.emit, on_acceptor_event=stack.acceptor_event)
-    stack.start(lambda service: setattr(kiosk, "payments", service))
-    wait_until(lambda: kiosk.payments is not None and kiosk.service_level().cash and kiosk.service_level().slip,
+def paying_kiosk(qapp, sim, clock, tmp_path) -> Iterator[Kiosk]:
+    """The whole kiosk as a terminal builds it, with the fast emulators of all three devices."""
+    whole = started_kiosk(kiosk_config(tmp_path), sim.url, clock)
+    controller = whole.controller
+    wait_until(lambda: controller.payments is not None and controller.service_level().cash
+               and controller.service_level().slip,
                timeout_s=NOTE_TIMEOUT_S, what="payments ready with acceptor and printer online")
-    kiosk.devices = devices
-    yield kiosk
-    devices.stop()
-    kiosk.stop()
-    stack.stop()
-    kiosk.window.allow_close()
-    kiosk.window.close()
-    kiosk.window.deleteLater()
-    kiosk.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    yield whole
+    close_kiosk(whole)
 
 
 def at_overview(kiosk: KioskApp, scenario: str = "electricity_arrears") -> None:
@@ -66,22 +48,24 @@ def cash_in(kiosk: KioskApp) -> None:
     wait_until(lambda: kiosk.journey.state.payment.transaction_no != "", what="the payment to be opened")
 
 
-def insert(kiosk: KioskApp, *notes_yuan: int) -> None:
+def insert(whole: Kiosk, *notes_yuan: int) -> None:
+    kiosk = whole.controller
     before = kiosk.journey.state.payment.paid_fen
     for yuan in notes_yuan:
-        kiosk.devices.emulators.acceptor.insert_note(yuan)
+        whole.devices.emulators.acceptor.insert_note(yuan)
     wait_until(lambda: kiosk.journey.state.payment.paid_fen == before + 100 * sum(notes_yuan),
                timeout_s=NOTE_TIMEOUT_S, what=f"notes {notes_yuan} to be credited")
 
 
 def test_a_cash_payment_is_journaled_posted_once_and_printed(paying_kiosk, sim, tmp_path):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     due = kiosk.journey.state.account.arrears_fen
     cash_in(kiosk)
     txn = kiosk.journey.state.payment.transaction_no
 
-    insert(kiosk, 100, 100, 50)
+    insert(whole, 100, 100, 50)
     assert kiosk.window.cash_in.finish.isEnabled()
     tap(kiosk.window.cash_in.finish)
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
@@ -93,28 +77,30 @@ def test_a_cash_payment_is_journaled_posted_once_and_printed(paying_kiosk, sim, 
     assert sim.postings[0]["amount_fen"] == 25_000
     journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file, attach_identity=False)
     assert journal.get(txn).state == "posted" and journal.get(txn).note_counts == {5000: 1, 10000: 2}
-    printed = kiosk.devices.emulators.printer.decoded().text
+    printed = whole.devices.emulators.printer.decoded().text
     assert txn in printed and "已入账" in printed
 
 
 def test_a_note_above_the_cap_is_returned_with_the_reason_on_screen(paying_kiosk):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk, "water_paid_up")  # nothing owed: the cap is the prepay allowance
     cash_in(kiosk)
     cap = kiosk.journey.state.payment.cap_fen
 
-    insert(kiosk, *([100] * (cap // 10_000)))
-    kiosk.devices.emulators.acceptor.insert_note(100)
+    insert(whole, *([100] * (cap // 10_000)))
+    whole.devices.emulators.acceptor.insert_note(100)
     wait_until(lambda: kiosk.journey.state.payment.returned_reason == "cash.note_over_cap", timeout_s=NOTE_TIMEOUT_S,
                what="the over-cap note to come back")
     assert kiosk.journey.state.payment.paid_fen == cap
-    wait_until(lambda: kiosk.devices.emulators.acceptor.counters.returned[100] == 1, timeout_s=NOTE_TIMEOUT_S,
+    wait_until(lambda: whole.devices.emulators.acceptor.counters.returned[100] == 1, timeout_s=NOTE_TIMEOUT_S,
                what="the note back in the customer's hand")
     assert kiosk.window.cash_in.returned.isVisible()
 
 
 def test_cancel_with_nothing_paid_goes_back_to_the_account_and_posts_nothing(paying_kiosk, sim):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
 
@@ -125,10 +111,11 @@ def test_cancel_with_nothing_paid_goes_back_to_the_account_and_posts_nothing(pay
 
 
 def test_cancel_after_a_note_pays_it_in_and_says_so(paying_kiosk, sim):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
-    insert(kiosk, 20)
+    insert(whole, 20)
     assert kiosk.window.cash_in.kept.isVisible()
 
     tap(kiosk.window.cash_in.cancel)
@@ -139,18 +126,19 @@ def test_cancel_after_a_note_pays_it_in_and_says_so(paying_kiosk, sim):
 
 
 def test_with_the_billing_system_down_the_money_is_received_and_posted_later_once(paying_kiosk, sim):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
     txn = kiosk.journey.state.payment.transaction_no
-    insert(kiosk, 50)
+    insert(whole, 50)
     sim.inject("http_500", count=1000, path_prefix="/api/v1/payments")
 
     tap(kiosk.window.cash_in.finish)
 
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the result")
     assert kiosk.journey.state.payment.outcome == "pending"
-    assert "将稍后入账" in kiosk.devices.emulators.printer.decoded().text
+    assert "将稍后入账" in whole.devices.emulators.printer.decoded().text
     sim.clear_faults()
     kiosk.payments.sync.wake()
     wait_until(lambda: [p["transaction_no"] for p in sim.postings] == [txn], timeout_s=20,
@@ -158,13 +146,14 @@ def test_with_the_billing_system_down_the_money_is_received_and_posted_later_onc
 
 
 def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(paying_kiosk, sim):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
     txn = kiosk.journey.state.payment.transaction_no
-    insert(kiosk, 100)
+    insert(whole, 100)
 
-    kiosk.devices.emulators.acceptor.jam()
+    whole.devices.emulators.acceptor.jam()
 
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=25, what="the result after the jam")
     payment = kiosk.journey.state.payment
@@ -172,16 +161,17 @@ def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(p
     assert "staffed counter" in kiosk.window.paid.advice.text() or "人工服务窗口" in kiosk.window.paid.advice.text()
     assert payment.paid_fen == 10_000
     assert [(p["transaction_no"], p["amount_fen"]) for p in sim.postings] == [(txn, 10_000)]
-    slip = kiosk.devices.emulators.printer.decoded().text
+    slip = whole.devices.emulators.printer.decoded().text
     assert txn in slip and "收币机出现故障" in slip
 
 
 def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kept(paying_kiosk, sim):
-    kiosk = paying_kiosk
+    whole = paying_kiosk
+    kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
     txn = kiosk.journey.state.payment.transaction_no
-    insert(kiosk, 20)
+    insert(whole, 20)
     sim.close_account(*DEMO_ACCOUNTS["electricity_arrears"])  # at the billing office, meanwhile
 
     tap(kiosk.window.cash_in.finish)
@@ -192,4 +182,4 @@ def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kep
     assert sim.postings == []
     journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file, attach_identity=False)
     assert journal.get(txn).state == "referred" and journal.get(txn).paid_fen == 2_000  # kept for the counter
-    assert txn in kiosk.devices.emulators.printer.decoded().text
+    assert txn in whole.devices.emulators.printer.decoded().text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from screens.tour import run_tour
+from app.tour import run_tour
 
 STATES = (
     "home", "utility-choose", "account-empty", "account-typing", "account-invalid-check-digit",

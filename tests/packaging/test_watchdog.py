@@ -79,7 +79,7 @@ def _start_kiosk(tmp_path: Path, notify_socket: str, **env: str) -> subprocess.P
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("WATCHDOG_", "NOTIFY_"))}
     environ.update(QT_QPA_PLATFORM="offscreen", NOTIFY_SOCKET=notify_socket, **env)
     return subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "app.cli", "run", "--config", str(config)],
         cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 

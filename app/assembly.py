@@ -1,0 +1,163 @@
+"""One place builds the kiosk: devices, journal and payments, backend, monitor, window.
+
+``kiosk run``, ``kiosk demo``, ``kiosk tour``, the GUI tests and the benches
+all get their kiosk from :func:`build_kiosk`; none wires parts by hand, so
+what the tests drive is what a terminal runs.
+
+The order of :meth:`Kiosk.start` is the money's and the screen's:
+
+1. the controller (home screen, heartbeat) — the window is already drawn;
+2. the embedded billing simulator, where ``backend.url = "embedded"``;
+3. the drivers and emulators, on their own thread (until each reports, the
+   monitor offers nothing that needs it);
+4. the payment stack: journal opened and recovered *before* the acceptor may
+   take a note, sync worker, payment service — handed to the controller on
+   the GUI thread (a queued signal), or the reason cash stays off.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kiosk.config import KioskConfig
+from kiosk.devices import KioskDevices
+from kiosk.payment_stack import PaymentStack
+from offline_store.archive_writer import ArchiveWriter
+
+
+class EmbeddedBackend:
+    """The simulator on a free loopback port, for ``backend.url = "embedded"``.
+
+    It starts on its own thread so the home screen does not wait for it; the
+    backend client asks for :meth:`url` from a worker thread, which waits for
+    the server (bounded) if it is not listening yet.
+    """
+
+    START_TIMEOUT_S = 10.0
+
+    def __init__(self, config: KioskConfig) -> None:
+        self._secret = config.backend.terminal_secret
+        self._ready = threading.Event()
+        self.simulator = None  # kiosk.backend.simulator.BackendSimulator, once up
+        self._error: BaseException | None = None
+        self._started = False  # a kiosk that failed to start never starts it
+
+    def start(self) -> None:
+        self._started = True
+        threading.Thread(target=self._start, name="embedded-backend", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            from kiosk.backend.simulator import BackendSimulator
+
+            self.simulator = BackendSimulator(terminal_secret=self._secret).start()
+        except BaseException as exc:  # noqa: BLE001 - reported through url()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def url(self) -> str:
+        if not self._ready.wait(self.START_TIMEOUT_S):
+            raise RuntimeError(f"the embedded backend simulator did not start within {self.START_TIMEOUT_S:.0f} s")
+        if self.simulator is None:
+            raise RuntimeError(f"the embedded backend simulator failed to start: {self._error}")
+        return self.simulator.url
+
+    def describe(self) -> str:
+        return self.simulator.url if self.simulator else "embedded simulator (starting)"
+
+    def stop(self) -> None:
+        if self._started and self._ready.wait(self.START_TIMEOUT_S) and self.simulator is not None:
+            self.simulator.stop()
+
+
+def device_archive_writer(config: KioskConfig) -> ArchiveWriter:
+    """The maintenance archive in ``storage.data_dir``, written off the GUI thread."""
+
+    def open_archive():
+        from offline_store.device_archive import DeviceArchive
+
+        return DeviceArchive.at(Path(config.storage.data_dir) / "devices.sqlite")
+
+    return ArchiveWriter(open_archive)
+
+
+@dataclass
+class Kiosk:
+    """Everything one kiosk is made of; :meth:`start` and :meth:`stop` in the right order."""
+
+    config: KioskConfig
+    devices: KioskDevices
+    archive: ArchiveWriter
+    controller: object  # app.controller.KioskApp
+    payments: PaymentStack
+    simulator: EmbeddedBackend | None = None
+    # Called on the GUI thread once the drivers are up (the demo's device panel).
+    on_devices_started: Callable[[KioskDevices], None] | None = None
+    _started: bool = field(default=False, repr=False)
+
+    @property
+    def window(self):
+        return self.controller.window
+
+    @property
+    def backend_description(self) -> str:
+        return self.simulator.describe() if self.simulator else self.config.backend.url
+
+    def start(self, *, devices: bool = True) -> None:
+        """Backend, screen, then (unless ``devices=False``: a bench measuring the screen
+        alone first) :meth:`start_devices`."""
+        self._started = True
+        if self.simulator is not None:
+            self.simulator.start()
+        self.controller.start()
+        if devices:
+            self.start_devices()
+
+    def start_devices(self) -> None:
+        """The drivers on their own thread, then the payment stack (journal before intake)."""
+        controller = self.controller
+        self.devices.start(controller.device_status.emit, controller.card_event.emit,
+                           on_started=controller.devices_started.emit if self.on_devices_started else None,
+                           on_acceptor_event=self.payments.acceptor_event)
+        self.payments.start(controller.payments_ready.emit, controller.cash_off.emit)
+
+    def stop(self, timeout_s: float = 10.0) -> bool:
+        """Stop everything; True when it all ended within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        self.controller.stop()
+        self.devices.stop()
+        self.payments.stop()
+        self.archive.close()
+        if self.simulator is not None:
+            self.simulator.stop()
+        return time.monotonic() <= deadline
+
+
+def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
+                clock: Callable[[], float] = time.monotonic, realistic_emulators: bool = True,
+                archive: ArchiveWriter | None = None,
+                on_devices_started: Callable[[KioskDevices], None] | None = None) -> Kiosk:
+    """The whole kiosk for ``config``; nothing runs until :meth:`Kiosk.start`.
+
+    ``backend_url`` overrides the configured billing system (a test's own
+    simulator); ``clock`` drives the journey's timers (tests move it by hand);
+    ``realistic_emulators`` gives the emulated devices human timings (the
+    demo) or fast ones (tests, tour); ``on_devices_started`` is called on
+    the GUI thread once the drivers are up.
+    """
+    from app.controller import KioskApp
+
+    simulator = EmbeddedBackend(config) if config.backend.embedded and backend_url is None else None
+    devices = KioskDevices(config.devices, realistic_emulators=realistic_emulators)
+    archive = archive or device_archive_writer(config)
+    url = backend_url or (simulator.url if simulator else config.backend.url)
+    controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted)
+    payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
+    if on_devices_started is not None:
+        controller.devices_started.connect(on_devices_started)
+    return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started)

@@ -1,0 +1,65 @@
+"""One monitor: the devices, the billing system and the money journal give one service level.
+
+* The billing system down past its grace period → the out-of-order sign
+  (inquiry needs it) — :class:`~kiosk.availability.BackendAvailability`.
+* A device fault that puts money at risk, or no device working → the sign —
+  :class:`~kiosk.device_monitor.DeviceMonitor`.
+* Cash is offered only when the acceptor works **and** the money journal is
+  open and recovered: a note must never be taken that cannot be written down.
+  When it is not, the customer is told why (``cash_off_key``), never shown a
+  button that does nothing.
+
+Plain Python, no Qt: the controller feeds it and renders what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from enum import Enum
+
+from kiosk.availability import BackendAvailability
+from kiosk.device_monitor import DeviceMonitor
+from kiosk.service_level import ServiceLevel
+
+log = logging.getLogger("kiosk.service")
+
+# Why cash is not offered, as the customer reads it (assets/i18n/messages.toml).
+CASH_OFF_ACCEPTOR = "home.no_cash"
+CASH_OFF_JOURNAL = "home.no_cash_journal"
+CASH_OFF_STARTING = "home.no_cash_starting"
+
+
+class JournalReadiness(Enum):
+    STARTING = "starting"  # opening, recovering: not yet
+    READY = "ready"
+    OFF = "off"  # missing, corrupt, foreign, disk: cash stays off (kiosk journal check says why)
+
+
+class ServiceMonitor:
+    def __init__(self, devices: DeviceMonitor, backend: BackendAvailability) -> None:
+        self.devices = devices
+        self.backend = backend
+        self.journal = JournalReadiness.STARTING
+        self.journal_problem: tuple[str, str] | None = None  # (code, technician's reason)
+
+    def journal_ready(self) -> None:
+        self.journal, self.journal_problem = JournalReadiness.READY, None
+
+    def journal_off(self, code: str, reason: str) -> None:
+        log.critical("cash is off: the money journal cannot be used", extra={"code": code, "reason": reason})
+        self.journal, self.journal_problem = JournalReadiness.OFF, (code, reason)
+
+    def level(self) -> ServiceLevel:
+        backend = self.backend.level()
+        if not backend.in_service:
+            return backend
+        devices = self.devices.level()
+        if not devices.in_service:
+            return devices
+        if not devices.cash:
+            return replace(devices, cash_off_key=CASH_OFF_ACCEPTOR)
+        if self.journal is not JournalReadiness.READY:
+            key = CASH_OFF_JOURNAL if self.journal is JournalReadiness.OFF else CASH_OFF_STARTING
+            return replace(devices, cash=False, cash_off_key=key)
+        return devices

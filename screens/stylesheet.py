@@ -1,0 +1,9 @@
+"""The kiosk's Qt stylesheet (assets/kiosk.qss), one string for the whole application."""
+
+from __future__ import annotations
+
+
+def stylesheet() -> str:
+    from kiosk.assets import read_text
+
+    return read_text("kiosk.qss")

@@ -1,0 +1,71 @@
+"""One service level from the devices, the billing system and the money journal."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceState, DeviceStatus
+from kiosk.availability import REASON_BACKEND_UNREACHABLE, BackendAvailability
+from kiosk.device_monitor import DeviceMonitor
+from kiosk.service_monitor import CASH_OFF_ACCEPTOR, CASH_OFF_JOURNAL, CASH_OFF_STARTING, ServiceMonitor
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def monitor(clock) -> ServiceMonitor:
+    devices = DeviceMonitor(None)
+    for device in (ACCEPTOR, PRINTER, CARD_READER):
+        devices.update(DeviceStatus(device, DeviceState.ONLINE))
+    backend = BackendAvailability(grace_s=20, clock=clock)
+    backend.record_success()
+    return ServiceMonitor(devices, backend)
+
+
+def test_cash_waits_for_the_journal_to_be_open_and_recovered(monitor):
+    level = monitor.level()
+    assert level.in_service and not level.cash and level.cash_off_key == CASH_OFF_STARTING
+    monitor.journal_ready()
+    assert monitor.level().cash and monitor.level().cash_off_key == ""
+
+
+def test_a_journal_that_cannot_be_used_keeps_cash_off_and_says_why(monitor):
+    monitor.journal_off("JOURNAL_CORRUPT", "the journal cannot be read")
+    level = monitor.level()
+    assert level.in_service and not level.cash and level.cash_off_key == CASH_OFF_JOURNAL
+    assert level.slip and level.card  # inquiry and the rest go on
+    assert level.terminal_status == "degraded"
+
+
+def test_an_acceptor_that_is_down_names_the_acceptor_not_the_journal(monitor):
+    monitor.journal_ready()
+    monitor.devices.update(DeviceStatus(ACCEPTOR, DeviceState.OFFLINE, "SILENT", "no answer"))
+    level = monitor.level()
+    assert not level.cash and level.cash_off_key == CASH_OFF_ACCEPTOR
+
+
+def test_the_billing_system_down_past_its_grace_is_the_sign_whatever_else_works(monitor, clock):
+    monitor.journal_ready()
+    monitor.backend.record_failure("TIMEOUT: no answer")
+    clock.now = 21
+    level = monitor.level()
+    assert level.out_of_order and level.reason_code == REASON_BACKEND_UNREACHABLE
+    assert level.terminal_status == "out_of_service"
+
+
+def test_money_at_risk_is_the_sign_even_with_the_journal_off(monitor):
+    monitor.journal_off("JOURNAL_MISSING", "gone")
+    monitor.devices.update(DeviceStatus(ACCEPTOR, DeviceState.HARDWARE_ERROR, "JAM_IN_ACCEPTOR", "jammed"))
+    level = monitor.level()
+    assert level.out_of_order and level.reason_code == "E-ACC-JAM_IN_ACCEPTOR"
