@@ -19,12 +19,12 @@ from drivers.status import DeviceStatus
 from kiosk.availability import BackendAvailability
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
-from kiosk.backend.errors import BackendError
+from contract.errors import BackendError
 from kiosk.config import KioskConfig
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
 from kiosk.journey import Journey, LookupRequest, Step
-from kiosk.masking import mask_account
+from contract.masking import mask_account
 from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
 from screens.main_window import MainWindow

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kiosk.account_number import CHECK_RULES, AccountNumberRule
+from contract.account_number import CHECK_RULES, AccountNumberRule
 
 EMBEDDED_SOURCE = "embedded defaults"
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from kiosk.account_number import AccountNumberRule, NumberProblem
+from contract.account_number import AccountNumberRule, NumberProblem
 
 if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
-    from kiosk.backend.errors import BackendError
-    from kiosk.backend.models import Account
+    from contract.errors import BackendError
+    from contract.models import Account
 
 
 class Step(Enum):

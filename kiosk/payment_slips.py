@@ -118,7 +118,7 @@ def _check_masked(name: str, value: str, *, required: bool) -> None:
     if not value and not required:
         return
     if "*" not in value or _UNMASKED_DIGITS.search(value):
-        raise ValueError(f"{name} does not look masked (kiosk.masking): personal data never goes on a slip")
+        raise ValueError(f"{name} does not look masked (contract.masking): personal data never goes on a slip")
 
 
 # ---------------------------------------------------------------- the slips

@@ -42,8 +42,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from kiosk.backend.errors import AuthenticationFailed, BackendError, MalformedReply
-from kiosk.backend.models import PaymentRequest, PaymentResult
+from contract.errors import AuthenticationFailed, BackendError, MalformedReply
+from contract.models import PaymentRequest, PaymentResult
 from offline_store.journal import MoneyJournal, PersonalDataPurged
 from offline_store.pii import PiiDecryptionError
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.backend.models import Account
+from contract.models import Account
 from kiosk.i18n import yuan
 from kiosk.journey import JourneyState
-from kiosk.masking import mask_account
+from contract.masking import mask_account
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 from screens.usage_chart import UsageChart

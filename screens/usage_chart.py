@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kiosk.backend.models import UsageMonth
+from contract.models import UsageMonth
 
 _BAR = QColor("#0b5394")
 _LATEST_BAR = QColor("#e69100")

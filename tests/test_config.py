@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.account_number import AccountNumberRule
+from contract.account_number import AccountNumberRule
 from kiosk.config import ConfigError, ConfigProblem, default_config, load_config, load_config_for_run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from kiosk.account_number import AccountNumberRule, NumberProblem, luhn_check_digit
-from kiosk.backend.errors import AccountNotFound, BackendUnreachable
-from kiosk.backend.models import parse_account
+from contract.account_number import AccountNumberRule, NumberProblem, luhn_check_digit
+from contract.errors import AccountNotFound, BackendUnreachable
+from contract.models import parse_account
 from kiosk.backend.seed import seed_accounts
 from kiosk.journey import Journey, Step
 

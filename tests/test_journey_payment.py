@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.account_number import AccountNumberRule
-from kiosk.backend.models import parse_account
+from contract.account_number import AccountNumberRule
+from contract.models import parse_account
 from kiosk.backend.seed import DEMO_ACCOUNTS, seed_accounts
 from kiosk.journey import Journey, Step
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from kiosk.backend.client import BackendClient
-from kiosk.backend.errors import AccountNotFound
+from contract.errors import AccountNotFound
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.logging_setup import configure_logging

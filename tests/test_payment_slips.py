@@ -13,7 +13,7 @@ from drivers.escpos.driver import PrinterDriver
 from drivers.escpos.emulator import PrinterEmulator
 from drivers.escpos.link import PrintOutcome
 from drivers.escpos.slip import FS_CHINESE_OFF, FS_CHINESE_ON, PAPER_58MM, PAPER_80MM, Slip
-from kiosk.masking import mask_account, mask_name
+from contract.masking import mask_account, mask_name
 from kiosk.payment_slips import PaymentSlipData, payment_slip, recovery_slip, referral_slip
 
 ACCOUNT = "3201100017"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.account_number import NumberProblem
-from kiosk.backend import errors
+from contract.account_number import NumberProblem
+from contract import errors
 from kiosk.i18n import Translator, catalog
 from kiosk.journey import _ADVICE, STEP_BAR
 
@@ -21,7 +21,7 @@ DYNAMIC_PREFIXES = ("account.problem.", "step.", "overview.bill_")
 
 
 def source_files() -> list[Path]:
-    return [p for folder in ("kiosk", "screens") for p in (ROOT / folder).rglob("*.py")]
+    return [p for folder in ("app", "contract", "kiosk", "screens") for p in (ROOT / folder).rglob("*.py")]
 
 
 def keys_used_in_code() -> set[str]:

@@ -1,7 +1,7 @@
-"""The billing system, as the kiosk sees it: contract types, client, simulator.
+"""The billing system, as the kiosk talks to it: the client and the simulator.
 
-The contract is docs/api.md.  Import from the module that holds what you need
-(``kiosk.backend.models``, ``.errors``, ``.client``, ``.simulator``): this
-package file imports nothing, so a screen that needs only the error types does
-not pull ``requests`` (and ~60 ms of start-up) in with them.
+The contract is docs/api.md; its types and errors are in ``contract/``.
+Import from the module that holds what you need (``kiosk.backend.client``,
+``.simulator``): this package file imports nothing, so nothing pulls
+``requests`` (and ~60 ms of start-up) in by accident.
 """

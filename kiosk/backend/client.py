@@ -8,7 +8,7 @@ Its promises, from docs/api.md section 5 ("Timeouts, retries and idempotency"):
   ``100 Continue`` after another, or nothing at all (:class:`_CallGuard`);
 * a reply body is read up to ``max_reply_bytes``, counted as it comes over
   the wire and again as gzip or deflate inflate it, and refused beyond that
-  (:class:`~kiosk.backend.errors.ReplyTooLarge`); JSON nested deeper than a
+  (:class:`~contract.errors.ReplyTooLarge`); JSON nested deeper than a
   few levels or holding absurd numbers is refused before it is decoded;
 * a request is retried only where that is safe -- reads, the heartbeat,
   authentication, and the payment POST, whose idempotency key makes a repeat
@@ -35,7 +35,7 @@ mistake waits its turn instead of tangling the token or the HTTP session.
 flight at once.
 
 Logging goes to the ``kiosk.backend`` logger.  URL paths are logged with digit
-runs masked, and account numbers with :func:`kiosk.masking.mask_account`.
+runs masked, and account numbers with :func:`contract.masking.mask_account`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ReadTimeoutError  # requests' own transport
 
-from kiosk.backend.errors import (
+from contract.errors import (
     AccountClosed,
     AccountNotFound,
     AuthenticationFailed,
@@ -76,7 +76,7 @@ from kiosk.backend.errors import (
     RequestNotSendable,
     RequestRejected,
 )
-from kiosk.backend.models import (
+from contract.models import (
     TERMINAL_STATUSES,
     UTILITIES,
     Account,
@@ -88,7 +88,7 @@ from kiosk.backend.models import (
     parse_heartbeat,
     parse_payment_result,
 )
-from kiosk.masking import mask_account, redact_digit_runs
+from contract.masking import mask_account, redact_digit_runs
 
 log = logging.getLogger("kiosk.backend")
 

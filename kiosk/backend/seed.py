@@ -2,7 +2,7 @@
 
 Every scenario the kiosk must handle has one account here: something owed,
 nothing owed, closed, a long bill history, for each utility.  Account numbers
-follow the per-utility rules in ``kiosk.account_number``: electricity and gas
+follow the per-utility rules in ``contract.account_number``: electricity and gas
 ten digits ending in a Luhn check digit, water eight digits without one.
 
 The data is deterministic.  Usage figures come from a seasonal profile with a
@@ -21,7 +21,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from kiosk.account_number import luhn_check_digit
+from contract.account_number import luhn_check_digit
 
 
 def _luhn(body: str) -> str:

@@ -31,8 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from kiosk.backend.errors import MalformedReply
-from kiosk.backend.models import (
+from contract.errors import MalformedReply
+from contract.models import (
     TERMINAL_STATUSES,
     UTILITIES,
     PaymentNote,

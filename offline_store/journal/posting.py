@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.backend.models import PaymentNote, PaymentRequest, PaymentResult
+from contract.models import PaymentNote, PaymentRequest, PaymentResult
 from offline_store.journal.errors import PaymentStateError, PersonalDataPurged, UnknownPayment
 from offline_store.journal.records import Payment
 from offline_store.journal.states import IN_OUTBOX, PENDING, PII_TABLE, POSTED, REFERRED

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from datetime import datetime
 
-from kiosk.masking import mask_account, mask_name
+from contract.masking import mask_account, mask_name
 from offline_store.journal.errors import (
     DuplicateAcceptorRef, MoneyStacked, NothingPaid, NoteOutsideCashIn, PaymentStateError, SequenceExhausted)
 from offline_store.journal.records import Payment, UnassignedNote

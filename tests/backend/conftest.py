@@ -10,7 +10,7 @@ import pytest
 
 from backend.hostile_server import HostileServer, reply_json
 from kiosk.backend.client import BackendClient
-from kiosk.backend.models import PaymentNote, PaymentRequest
+from contract.models import PaymentNote, PaymentRequest
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.backend.errors import (
+from contract.errors import (
     BackendServerError,
     BackendTimeout,
     BackendUnreachable,

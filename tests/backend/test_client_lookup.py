@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kiosk.backend.errors import AccountClosed, AccountNotFound, AuthenticationFailed
+from contract.errors import AccountClosed, AccountNotFound, AuthenticationFailed
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 

@@ -41,7 +41,7 @@ from backend.hostile_server import (
     trickle_body,
     trickle_head,
 )
-from kiosk.backend.errors import (
+from contract.errors import (
     AccountClosed,
     BackendError,
     BackendServerError,
@@ -52,7 +52,7 @@ from kiosk.backend.errors import (
     RequestNotSendable,
 )
 from kiosk.backend.seed import seed_accounts
-from kiosk.masking import mask_address, mask_name
+from contract.masking import mask_address, mask_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = ("electricity", "3201100017")
@@ -194,7 +194,7 @@ import json, resource, sys, time
 # A client that inflates the bomb fails here, not the test machine.
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 from kiosk.backend.client import BackendClient
-from kiosk.backend.errors import BackendError
+from contract.errors import BackendError
 
 def peak_kib():
     with open("/proc/self/status") as status:

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from kiosk.backend.errors import MalformedReply
-from kiosk.backend.models import (
+from contract.errors import MalformedReply
+from contract.models import (
     PaymentNote,
     PaymentRequest,
     parse_account,

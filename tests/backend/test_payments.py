@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from kiosk.backend.errors import (
+from contract.errors import (
     AccountClosed,
     AccountNotFound,
     BackendTimeout,
     BackendUnreachable,
     RequestRejected,
 )
-from kiosk.backend.models import PaymentNote
+from contract.models import PaymentNote
 from kiosk.backend.seed import DEMO_ACCOUNTS
 
 PAYMENTS_PATH = "/api/v1/payments"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from kiosk.backend.errors import BackendError
+from contract.errors import BackendError
 from kiosk.backend.seed import DEMO_ACCOUNTS
 
 FAULTS = ["http_500", "drop", "malformed_json", "html_error"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.account_number import AccountNumberRule
+from contract.account_number import AccountNumberRule
 from kiosk.backend.seed import DEMO_ACCOUNTS, TARIFFS, seed_accounts, tiered_cost_fen
 
 RULES = {

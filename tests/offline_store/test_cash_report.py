@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from kiosk.backend.models import PaymentResult
+from contract.models import PaymentResult
 from offline_store.cash_report import report
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from kiosk.backend.models import PaymentNote, PaymentResult
+from contract.models import PaymentNote, PaymentResult
 from offline_store.journal import (
     IN_BOX,
     MAYBE_IN_BOX,

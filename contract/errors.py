@@ -10,7 +10,7 @@ one subclass of :class:`BackendError`.  Each carries two audiences apart
   is written to kiosk.log and stored with payments, so it never holds text
   the backend wrote: a server's message, a page title or a body may name a
   person or an address (MISSION.md rule 5).  Where a backend value must be
-  pointed at, the detail shows it masked (:func:`kiosk.masking.mask_free_text`)
+  pointed at, the detail shows it masked (:func:`contract.masking.mask_free_text`)
   with its length.  Digit runs long enough to be account numbers are masked
   here, once, so no caller can forget to.
 
@@ -26,7 +26,7 @@ never reached a server's answer (``NETWORK_UNREACHABLE``, ``TIMEOUT``, ...).
 
 from __future__ import annotations
 
-from kiosk.masking import redact_digit_runs
+from contract.masking import redact_digit_runs
 
 
 class BackendError(Exception):

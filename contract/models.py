@@ -16,10 +16,10 @@ maximum length, and text holds no control characters, lone surrogates or
 other characters that cannot be written to a log, a slip or the journal.
 
 What the detail of a MalformedReply shows of an offending value is masked
-(:func:`kiosk.masking.mask_free_text`): a reply may carry a name where a code
+(:func:`contract.masking.mask_free_text`): a reply may carry a name where a code
 belongs, and the detail goes to kiosk.log.  The holder's name and the address
-are masked again whatever the backend sent (:func:`kiosk.masking.mask_name`,
-:func:`kiosk.masking.mask_address`), so every screen shows masked text.
+are masked again whatever the backend sent (:func:`contract.masking.mask_name`,
+:func:`contract.masking.mask_address`), so every screen shows masked text.
 
 Unknown extra fields are ignored: the server may add fields without breaking
 terminals in the field (docs/api.md, "Conventions").
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from kiosk.backend.errors import MalformedReply
-from kiosk.masking import mask_address, mask_free_text, mask_name
+from contract.errors import MalformedReply
+from contract.masking import mask_address, mask_free_text, mask_name
 
 UTILITIES = ("electricity", "water", "gas")
 UNITS = ("kWh", "m³")
@@ -410,7 +410,7 @@ def _wrong(where: str, expected: str, value: Any) -> MalformedReply:
 
 def _show(value: Any) -> str:
     """The offending value in a form fit for kiosk.log: its kind and size, and
-    for text a masked form (:func:`kiosk.masking.mask_free_text`), never the
+    for text a masked form (:func:`contract.masking.mask_free_text`), never the
     text itself -- a reply may carry a name or an address anywhere."""
     if value is None or isinstance(value, bool):
         return json.dumps(value)
