@@ -74,6 +74,7 @@ def run_kiosk(
     exit_when_ready: bool = False,
 ) -> int:
     started = time.perf_counter()
+    windowed = windowed or not config.ui.fullscreen  # [ui] fullscreen = false: a window (a bench PC)
     from kiosk.payment_stack import check_journal_key
 
     try:

@@ -25,7 +25,7 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from drivers.id003.events import NoteCredited, NoteRejected, NoteReturned, NoteUnaccounted
@@ -58,10 +58,6 @@ class CashInProgress:
     def credited_to_balance_fen(self) -> int:
         return max(0, self.paid_fen - self.amount_due_fen)
 
-    @property
-    def room_fen(self) -> int:
-        return self.cap_fen - self.paid_fen
-
 
 @dataclass(frozen=True)
 class CashInResult:
@@ -71,7 +67,6 @@ class CashInResult:
     # The acceptor did not settle in time (a jam with a note inside): what it
     # holds is not in this payment; the customer is referred to the counter.
     acceptor_unsettled: bool = False
-    unaccounted: tuple[str, ...] = field(default=())
     # The journal could not commit (the disk failed): the notes are journaled
     # and the payment is finished by recovery at the next start.
     commit_failed: bool = False
@@ -97,7 +92,6 @@ class CashIn:
         self._marks: list[tuple[int, int]] = []  # (write-ahead mark id, fen) of notes told to stack
         self._intake_stopped = False  # the journal failed: every further note goes back
         self._guard = guard
-        self._unaccounted: list[str] = []
         self._progress = CashInProgress(transaction_no, amount_due_fen, cap_fen)
 
     @property
@@ -142,7 +136,7 @@ class CashIn:
             commit_failed = True
         log.info("cash-in finished", extra={"txn": txn, "paid_fen": progress.paid_fen,
                                             "notes": len(progress.notes_fen), "settled": settled})
-        return CashInResult(txn, progress.paid_fen, bool(progress.notes_fen), not settled, tuple(self._unaccounted),
+        return CashInResult(txn, progress.paid_fen, bool(progress.notes_fen), not settled,
                             commit_failed=commit_failed)
 
     # -- the acceptor's side (driver thread) ----------------------------------------------
@@ -220,10 +214,9 @@ class CashIn:
             self._on_change(progress)
         elif isinstance(event, NoteUnaccounted):
             # The driver could not tell whether a note went into the box; the
-            # payment stack journals it (for the collection count), here it is
-            # only remembered for the result screen and the slip.
+            # payment stack journals it (for the collection count): here only
+            # the escrow mark of this payment is closed.
             self._close_mark(event.denomination_fen, "unaccounted")
-            self._unaccounted.append(event.reason)
 
     def _close_mark(self, denomination_fen: int | None, outcome: str) -> None:
         mark_id = self._take_mark(denomination_fen)

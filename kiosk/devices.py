@@ -83,10 +83,6 @@ class KioskDevices:
         """The devices this terminal has (in the monitor's order); known without starting anything."""
         return tuple(device for device in DEVICES if self.settings[device] != NOT_FITTED)
 
-    @property
-    def uses_emulators(self) -> bool:
-        return any(setting == EMULATOR for setting in self.settings.values())
-
     # -- life cycle ------------------------------------------------------------------
     def start(self, on_status: StatusListener, on_card_event: CardListener,
               on_started: Callable[["KioskDevices"], None] | None = None,

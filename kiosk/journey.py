@@ -196,10 +196,6 @@ class Journey:
     def state(self) -> JourneyState:
         return self._state
 
-    @property
-    def utility_ids(self) -> tuple[str, ...]:
-        return tuple(self._rules)
-
     def rule(self, utility_id: str) -> AccountNumberRule:
         return self._rules[utility_id]
 

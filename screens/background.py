@@ -1,7 +1,7 @@
 """The one way the GUI runs slow work: :class:`BackgroundOp`.
 
     BackgroundOp(parent, op=lambda: client.lookup_account(u, n), success=show)
-        .failure(explain).with_progress(overlay, "lookup.progress").run_in_background()
+        .failure(explain).run_in_background()
 
 ``op`` runs on a worker thread of a bounded pool; ``success`` or ``failure``
 runs afterwards on the GUI thread (a queued signal), never both, never neither:
@@ -13,7 +13,7 @@ thread of its own.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -31,11 +31,6 @@ def worker_pool() -> QThreadPool:
         _pool = QThreadPool()
         _pool.setMaxThreadCount(4)
     return _pool
-
-
-class ProgressSink(Protocol):
-    def begin_progress(self, label_key: str) -> object: ...
-    def end_progress(self, token: object) -> None: ...
 
 
 class _Relay(QObject):
@@ -82,24 +77,15 @@ class BackgroundOp(Generic[T]):
         self._op = op
         self._success = success
         self._failure: Callable[[BaseException], None] = _log_failure
-        self._progress: tuple[ProgressSink, str] | None = None
 
     def failure(self, on_failure: Callable[[BaseException], None]) -> "BackgroundOp[T]":
         self._failure = on_failure
         return self
 
-    def with_progress(self, sink: ProgressSink, label_key: str) -> "BackgroundOp[T]":
-        self._progress = (sink, label_key)
-        return self
-
     def run_in_background(self) -> None:
-        token = self._progress[0].begin_progress(self._progress[1]) if self._progress else None
-
         def deliver(ok: bool, value: object) -> None:
             _running.discard(relay)
             relay.deleteLater()
-            if self._progress:
-                self._progress[0].end_progress(token)
             callback = self._success if ok else self._failure
             try:
                 callback(value)  # type: ignore[arg-type]
