@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication
 from drivers.status import DeviceStatus
 from kiosk.availability import BackendAvailability
 from kiosk.service_level import ServiceLevel
+from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
 from kiosk.service_monitor import ServiceMonitor
-from contract.errors import BackendError
+from contract.errors import BackendError, as_backend_error
 from kiosk.config import KioskConfig
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
@@ -34,14 +35,6 @@ log = logging.getLogger("kiosk.app")
 # While the backend has never answered, ask again soon; the sign should come
 # down within seconds of the network returning.
 _RETRY_HEARTBEAT_MS = 2000
-
-
-def as_backend_error(exc: BaseException) -> BackendError:
-    """The client raises only BackendError; anything else is our own bug, and
-    the customer still gets an explained failure instead of a dead screen."""
-    if isinstance(exc, BackendError):
-        return exc
-    return BackendError(f"{type(exc).__name__}: {exc}", code="KIOSK_INTERNAL", retryable=False)
 
 
 class BackendClients:
@@ -230,8 +223,7 @@ class KioskApp(QObject):
         before = self.service_level()
         if self.monitor.update(status) and self.service_level() != before:
             self.render()
-            level = self.service_level()
-            if self.journey.state.step is Step.CASH_IN and not (level.in_service and level.cash):
+            if must_finish_cash_in(self.journey.state.step, self.service_level()):
                 # The acceptor failed mid-payment (a jam, the cash box pulled):
                 # what is journaled is paid in now; the result screen refers
                 # the customer to the counter if a note may be inside.
@@ -245,15 +237,13 @@ class KioskApp(QObject):
         A CardRemoved changes nothing on screen: a customer who took the card
         back is still reading the overview; the idle timer ends the session.
         """
-        if not self.service_level().card:
-            return
-        card_info = getattr(event, "card_info", None)
-        if card_info is not None:
-            request = self.journey.card_read(card_info.utility.value, card_info.account_no)
+        news = card_news(event, self.service_level())
+        if isinstance(news, LookUpCard):
+            request = self.journey.card_read(news.utility_id, news.account_no)
             if request is not None:
                 self._look_up(request)
-        elif hasattr(event, "reason"):
-            self.journey.card_unreadable(event.reason)
+        elif isinstance(news, CardUnusable):
+            self.journey.card_unreadable(news.reason)
 
     def _on_journey_changed(self, state) -> None:
         if state.step is Step.HOME:

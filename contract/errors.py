@@ -168,3 +168,11 @@ __all__ = [
     "RequestNotSendable",
     "RequestRejected",
 ]
+
+
+def as_backend_error(exc: BaseException) -> BackendError:
+    """The client raises only BackendError; anything else is the kiosk's own bug, and
+    the customer still gets an explained failure instead of a dead screen."""
+    if isinstance(exc, BackendError):
+        return exc
+    return BackendError(f"{type(exc).__name__}: {exc}", code="KIOSK_INTERNAL", retryable=False)

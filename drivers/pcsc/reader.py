@@ -54,6 +54,7 @@ from drivers.pcsc import card_app
 from drivers.pcsc import pcsc_api as api
 from drivers.pcsc.card_app import CardAppError, CardFormatError, CardInfo, StatusWordError
 from drivers.pcsc.emulator import EmulatedReader
+from drivers.pcsc.events import CardError, CardEvent, CardInserted, CardRemoved  # noqa: F401 - the driver's events
 from drivers.pcsc.pcsc_api import PcscError, PcscSystem
 from drivers.status import CARD_READER, CardReaderDetail, DeviceState, DeviceStatus, StatusPublisher
 
@@ -73,30 +74,6 @@ NOT_STARTED = "NOT_STARTED"
 _SERVICE_HINT = "start it (systemctl start pcscd.socket) and check with `kiosk diag card --list`"
 _REMOVAL_GRACE_S = 1.0  # pcscd polls a reader's card every 400 ms (vpcd) or faster (CCID)
 
-
-# ----------------------------------------------------------------- events
-@dataclass(frozen=True)
-class CardInserted:
-    atr: bytes
-    card_info: CardInfo
-    reader: str = ""
-
-
-@dataclass(frozen=True)
-class CardRemoved:
-    reader: str = ""
-
-
-@dataclass(frozen=True)
-class CardError:
-    """A card could not be used: ``reason`` for the journey, ``detail`` for the technician."""
-
-    reason: str
-    detail: str
-    reader: str = ""
-
-
-CardEvent = CardInserted | CardRemoved | CardError
 EventListener = Callable[[CardEvent], None]
 
 
