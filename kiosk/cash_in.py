@@ -28,7 +28,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from drivers.id003.events import NoteCredited, NoteRejected, NoteReturned, NoteUnaccounted
+from drivers.id003.events import (
+    NoteCredited,
+    NoteRejected,
+    NoteReturned,
+    NoteUnaccounted,
+)
 from offline_store.journal import NoteOutsideCashIn
 
 log = logging.getLogger("kiosk.payment")

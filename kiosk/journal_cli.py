@@ -19,7 +19,13 @@ from pathlib import Path
 
 from kiosk.config import KioskConfig
 from offline_store import journal_identity
-from offline_store.journal_identity import JournalIdentity, identity_path, inspect, read_journal_facts
+from offline_store.fsync import fsync_path
+from offline_store.journal_identity import (
+    JournalIdentity,
+    identity_path,
+    inspect,
+    read_journal_facts,
+)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_KEY = 0, 1, 3
 
@@ -74,11 +80,9 @@ def restore(config: KioskConfig, backup: str) -> int:
     """Put ``backup`` back as the journal; the broken one is kept beside it."""
     source = Path(backup)
     path = _journal_path(config)
-    identity_file = identity_path(config.storage.key_file)
     try:
-        identity = JournalIdentity.load(identity_file)
-    except ValueError as error:
-        print(f"kiosk: {error} — restore the identity file from the key escrow first", file=sys.stderr)
+        identity = _identity(config)
+    except ValueError:
         return EXIT_PROBLEM
     problem = _unusable_backup(source, identity)
     if problem:
@@ -98,6 +102,15 @@ def restore(config: KioskConfig, backup: str) -> int:
     print("Payments made after the backup was taken are not in the restored journal: check them against the "
           "billing system by transaction number. New transaction numbers continue above every number issued.")
     return EXIT_OK
+
+
+def _identity(config: KioskConfig) -> JournalIdentity | None:
+    """This terminal's journal identity (None: none yet); an unreadable one is said and re-raised."""
+    try:
+        return JournalIdentity.load(identity_path(config.storage.key_file))
+    except ValueError as error:
+        print(f"kiosk: {error} — restore the identity file from the key escrow first", file=sys.stderr)
+        raise
 
 
 def _unusable_backup(source: Path, identity: JournalIdentity | None) -> str:
@@ -121,9 +134,8 @@ def new_after_loss(config: KioskConfig) -> int:
     path = _journal_path(config)
     identity_file = identity_path(config.storage.key_file)
     try:
-        identity = JournalIdentity.load(identity_file)
-    except ValueError as error:
-        print(f"kiosk: {error}", file=sys.stderr)
+        identity = _identity(config)
+    except ValueError:
         return EXIT_PROBLEM
     if _kiosk_running(path):
         print(f"kiosk: the kiosk has {path} open — stop it first", file=sys.stderr)
@@ -199,14 +211,6 @@ def _copy_durably(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.restoring")
     shutil.copyfile(source, temporary)
-    fd = os.open(temporary, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(temporary)
     os.replace(temporary, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    fsync_path(target.parent)

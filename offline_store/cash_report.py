@@ -9,7 +9,8 @@ are padded by display width, not by ``len()``.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, time as day_start
+from datetime import datetime
+from datetime import time as day_start
 from typing import Sequence
 
 from offline_store.journal import CashBox, MoneyJournal, Payment, UnassignedNote

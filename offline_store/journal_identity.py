@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from offline_store.fsync import fsync_path
+
 SUFFIX = ".journal-id"
 SEQUENCE_BLOCK = 50
 FORMAT = 1
@@ -116,11 +118,7 @@ class JournalIdentity:
         finally:
             os.close(fd)
         os.replace(temporary, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        fsync_path(self.path.parent)
 
 
 class SequenceReservations:

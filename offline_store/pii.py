@@ -26,6 +26,7 @@ import secrets
 import stat
 from pathlib import Path
 
+from offline_store.fsync import fsync_path
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # 96 bits, GCM's native nonce size
@@ -150,7 +151,7 @@ class PiiKey:
             if fd >= 0:
                 os.close(fd)
             temporary.unlink(missing_ok=True)
-        _fsync_directory(path.parent)
+        fsync_path(path.parent)
         return cls(key)
 
     # -- values -----------------------------------------------------------------
@@ -197,11 +198,3 @@ def open_or_create_key(path: str | Path, journal_has_personal_data: bool) -> Pii
 def _aad(table: str, row: str, field: str) -> bytes:
     # NUL-separated: no name can contain NUL, so no two triples give the same bytes.
     return b"\0".join((_AAD_PREFIX, table.encode(), row.encode(), field.encode()))
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

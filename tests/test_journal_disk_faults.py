@@ -9,11 +9,11 @@ journal credited after every fault, and again after a restart's recovery.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from loop_disk import LOOP_DISK_NEEDS, MIB, SmallDisk, fill, loop_disks_possible
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -23,17 +23,9 @@ from kiosk.devices import KioskDevices
 from kiosk.journey import CashInRequest
 from kiosk.payment_stack import PaymentStack
 from kiosk.payments import CashUnavailable
-from loop_disk import LOOP_DISK_NEEDS, MIB, SmallDisk, fill, loop_disks_possible
 
 pytestmark = pytest.mark.skipif(not loop_disks_possible(), reason=LOOP_DISK_NEEDS)
-
-
-def wait_for(condition, timeout_s: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
+from waiting import wait_for
 
 
 @pytest.fixture

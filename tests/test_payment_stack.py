@@ -6,11 +6,11 @@ drivers, the money journal on disk, the simulator on loopback.  No Qt.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -19,14 +19,6 @@ from kiosk.config import default_config
 from kiosk.devices import KioskDevices
 from kiosk.payment_stack import PaymentStack, check_journal_key, journal_path
 from offline_store.journal import MoneyJournal
-
-
-def wait_for(condition, timeout_s: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ from contract.errors import (
     RequestNotSendable,
     RequestRejected,
 )
+from contract.masking import mask_account, redact_digit_runs
 from contract.models import (
     TERMINAL_STATUSES,
     UTILITIES,
@@ -88,7 +89,6 @@ from contract.models import (
     parse_heartbeat,
     parse_payment_result,
 )
-from contract.masking import mask_account, redact_digit_runs
 
 log = logging.getLogger("kiosk.backend")
 

@@ -47,18 +47,51 @@ from __future__ import annotations
 from offline_store.journal.cash_box import CashBoxBook
 from offline_store.journal.core import JournalCore
 from offline_store.journal.errors import (
-    DuplicateAcceptorRef, JournalError, JournalRefused, JournalTooNew, MoneyStacked, NothingPaid, NoteOutsideCashIn,
-    PaymentStateError, PersonalDataPurged, SequenceExhausted, UnknownPayment)
+    DuplicateAcceptorRef,
+    JournalError,
+    JournalRefused,
+    JournalTooNew,
+    MoneyStacked,
+    NoteOutsideCashIn,
+    NothingPaid,
+    PaymentStateError,
+    PersonalDataPurged,
+    SequenceExhausted,
+    UnknownPayment,
+)
 from offline_store.journal.posting import Posting
 from offline_store.journal.reading import Reading
 from offline_store.journal.records import (
-    CashBox, Collection, Note, Payment, PersonalData, PowerUpReconciliation, RecoveryCase, UnassignedNote)
+    CashBox,
+    Collection,
+    Note,
+    Payment,
+    PersonalData,
+    PowerUpReconciliation,
+    RecoveryCase,
+    UnassignedNote,
+)
 from offline_store.journal.recovery import Recovery
 from offline_store.journal.retention import Retention
 from offline_store.journal.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from offline_store.journal.states import (
-    CANCELLED, CASH_IN, COMMITTED, IN_BOX, IN_OUTBOX, MAYBE_IN_BOX, OPENED, PENDING, POSTED, REFERRED,
-    RETURNED_AFTER_CREDIT, STATES, UNASSIGNED_KINDS, UNFINISHED, PaymentState, UnassignedKind)
+    CANCELLED,
+    CASH_IN,
+    COMMITTED,
+    IN_BOX,
+    IN_OUTBOX,
+    MAYBE_IN_BOX,
+    OPENED,
+    PENDING,
+    POSTED,
+    REFERRED,
+    RETURNED_AFTER_CREDIT,
+    STATES,
+    UNASSIGNED_KINDS,
+    UNFINISHED,
+    PaymentState,
+    UnassignedKind,
+)
 from offline_store.journal.taking_cash import TakingCash
 
 

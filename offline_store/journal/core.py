@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Self
 
 from offline_store import journal_file, journal_identity
-from offline_store.durable_db import open_database
 from offline_store.disk_reserve import DiskReserve, is_disk_full
+from offline_store.durable_db import open_database
 from offline_store.journal.errors import JournalError, JournalRefused, UnknownPayment
 from offline_store.journal.records import Payment
 from offline_store.journal.schema import migrate

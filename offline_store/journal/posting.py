@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from contract.models import PaymentNote, PaymentRequest, PaymentResult
-from offline_store.journal.errors import PaymentStateError, PersonalDataPurged, UnknownPayment
+from offline_store.journal.errors import (
+    PaymentStateError,
+    PersonalDataPurged,
+    UnknownPayment,
+)
 from offline_store.journal.records import Payment
 from offline_store.journal.states import IN_OUTBOX, PENDING, PII_TABLE, POSTED, REFERRED
 

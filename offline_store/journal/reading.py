@@ -5,8 +5,21 @@ from __future__ import annotations
 import sqlite3
 
 from offline_store.journal.errors import PersonalDataPurged, UnknownPayment
-from offline_store.journal.records import _PAYMENT_COLUMNS, Note, PersonalData, Payment, UnassignedNote, _payment
-from offline_store.journal.states import PII_TABLE, UnassignedKind, REFERRED, UNFINISHED, sql_list
+from offline_store.journal.records import (
+    _PAYMENT_COLUMNS,
+    Note,
+    Payment,
+    PersonalData,
+    UnassignedNote,
+    _payment,
+)
+from offline_store.journal.states import (
+    PII_TABLE,
+    REFERRED,
+    UNFINISHED,
+    UnassignedKind,
+    sql_list,
+)
 
 
 class Reading:

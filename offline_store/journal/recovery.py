@@ -6,7 +6,14 @@ import sqlite3
 
 from offline_store.journal.records import PowerUpReconciliation, RecoveryCase
 from offline_store.journal.states import (
-    CANCELLED, CASH_IN, COMMITTED, IN_BOX, RETURNED_AFTER_CREDIT, UNFINISHED, sql_list)
+    CANCELLED,
+    CASH_IN,
+    COMMITTED,
+    IN_BOX,
+    RETURNED_AFTER_CREDIT,
+    UNFINISHED,
+    sql_list,
+)
 from offline_store.journal.values import iso_with_offset
 
 

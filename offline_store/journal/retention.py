@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 from pathlib import Path
 
+from offline_store.fsync import fsync_path
 from offline_store.journal.errors import JournalError
 from offline_store.journal.states import CANCELLED, POSTED
 
@@ -65,9 +66,9 @@ class Retention:
                 copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 copy.close()
-            _fsync_file(temporary)
+            fsync_path(temporary)
             os.replace(temporary, target)
-            _fsync_file(target.parent)
+            fsync_path(target.parent)
         finally:
             source.close()
             temporary.unlink(missing_ok=True)
@@ -81,11 +82,3 @@ class Retention:
             conn = self._db.conn
             return (conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
                     and not conn.execute("PRAGMA foreign_key_check").fetchall())
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -8,11 +8,29 @@ from datetime import datetime
 
 from contract.masking import mask_account, mask_name
 from offline_store.journal.errors import (
-    DuplicateAcceptorRef, MoneyStacked, NothingPaid, NoteOutsideCashIn, PaymentStateError, SequenceExhausted)
+    DuplicateAcceptorRef,
+    MoneyStacked,
+    NoteOutsideCashIn,
+    NothingPaid,
+    PaymentStateError,
+    SequenceExhausted,
+)
 from offline_store.journal.records import Payment, UnassignedNote
 from offline_store.journal.states import (
-    CANCELLED, CASH_IN, COMMITTED, IN_BOX, MAX_DAILY_SEQUENCE, MAYBE_IN_BOX, OPENED, PENDING, PII_TABLE, POSTED,
-    REFERRED, UNASSIGNED_KINDS, UNFINISHED)
+    CANCELLED,
+    CASH_IN,
+    COMMITTED,
+    IN_BOX,
+    MAX_DAILY_SEQUENCE,
+    MAYBE_IN_BOX,
+    OPENED,
+    PENDING,
+    PII_TABLE,
+    POSTED,
+    REFERRED,
+    UNASSIGNED_KINDS,
+    UNFINISHED,
+)
 from offline_store.journal.values import check_fen, iso_with_offset
 
 

@@ -4,6 +4,7 @@ test package named ``offline_store`` would shadow the real one)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -29,3 +30,12 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         self.now = moment.timestamp()
+
+
+def wait_until(condition, timeout_s: float = 20.0) -> None:
+    """Until ``condition()`` holds (the sync worker works on its own thread); fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the sync worker")
+        time.sleep(0.01)

@@ -5,22 +5,12 @@ payments behind it are posted.  Against the real simulator on loopback."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
+from journal_helpers import PAYMENTS_PATH, SECRET, TERMINAL_ID, wait_until
 
 from kiosk.backend.client import BackendClient
 from offline_store.outbox import UNREADABLE_LIMIT, SyncWorker
-
-from journal_helpers import PAYMENTS_PATH, SECRET, TERMINAL_ID
-
-
-def wait_until(condition, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the sync worker")
-        time.sleep(0.01)
 
 
 @pytest.fixture

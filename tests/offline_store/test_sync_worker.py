@@ -7,18 +7,9 @@ import time
 from collections import Counter
 
 import pytest
+from journal_helpers import CLOSED, PAYMENTS_PATH, wait_until
 
 from offline_store.outbox import SyncWorker
-
-from journal_helpers import CLOSED, PAYMENTS_PATH
-
-
-def wait_until(condition, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the sync worker")
-        time.sleep(0.01)
 
 
 @pytest.fixture
