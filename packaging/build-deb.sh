@@ -54,7 +54,7 @@ step "copying the sources to build a clean wheel"
 # A wheel built in the work tree would pick up stale files from an old
 # setuptools build/ folder; this copy holds only what pyproject.toml packages.
 tar -C "$REPO" --exclude=__pycache__ --exclude='*.pyc' \
-    -cf - pyproject.toml README.md kiosk screens drivers offline_store assets | tar -C "$WORK/src" -xf -
+    -cf - pyproject.toml README.md app contract kiosk screens drivers offline_store assets | tar -C "$WORK/src" -xf -
 
 step "virtual environment at $PREFIX (staged), Python $("$PYTHON" -c 'import platform; print(platform.python_version())')"
 "$PYTHON" -m venv "$VENV"
