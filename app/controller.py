@@ -15,17 +15,18 @@ from typing import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from contract.errors import BackendError, as_backend_error
+from contract.masking import mask_account
+from contract.payment_state import REFERRED
 from drivers.status import DeviceStatus
 from kiosk.availability import BackendAvailability
-from kiosk.service_level import ServiceLevel
-from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
-from kiosk.service_monitor import ServiceMonitor
-from contract.errors import BackendError, as_backend_error
 from kiosk.config import KioskConfig
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
 from kiosk.journey import Journey, LookupRequest, Step
-from contract.masking import mask_account
+from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
+from kiosk.service_level import ServiceLevel
+from kiosk.service_monitor import ServiceMonitor
 from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
 from screens.main_window import MainWindow
@@ -56,7 +57,9 @@ class BackendClients:
         with self._lock:
             client = self._clients.get(purpose)
             if client is None:
-                from kiosk.backend.client import BackendClient  # imports requests: keep it off start-up
+                from kiosk.backend.client import (
+                    BackendClient,  # imports requests: keep it off start-up
+                )
 
                 backend = self._config.backend
                 client = BackendClient(
@@ -313,7 +316,7 @@ class KioskApp(QObject):
     def _cash_in_not_opened(self, exc: BaseException) -> None:
         # Nothing was enabled, no money went in: say so and send to the counter.
         log.error("payment could not be opened", exc_info=exc)
-        self.journey.payment_finished("referred", problem_key="pay.problem_journal", paid_fen=0)
+        self.journey.payment_finished(REFERRED, problem_key="pay.problem_journal", paid_fen=0)
 
     def _on_cash_progress(self, progress) -> None:
         self.journey.cash_in_progress(progress.transaction_no, progress.paid_fen, progress.notes_fen,
@@ -350,7 +353,7 @@ class KioskApp(QObject):
         # The journal holds what was stacked; recovery on the next start
         # finishes it.  The customer is sent to the counter with the number.
         log.critical("payment could not be completed", exc_info=exc)
-        self.journey.payment_finished("referred", problem_key="pay.problem_journal")
+        self.journey.payment_finished(REFERRED, problem_key="pay.problem_journal")
 
     # -- heartbeat and availability ----------------------------------------------
     def heartbeat(self) -> None:

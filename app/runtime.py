@@ -93,8 +93,8 @@ def run_kiosk(
     from PySide6.QtWidgets import QApplication
 
     from app.assembly import build_kiosk
-    from screens.stylesheet import stylesheet
     from screens.main_window import KioskLockdown
+    from screens.stylesheet import stylesheet
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
@@ -201,8 +201,8 @@ def run_kiosk(
 
 def show_start_failure(kiosk, failure: StartFailure) -> None:
     """Put the out-of-order sign up with ``failure``'s code, and keep it up."""
-    from kiosk.service_level import ServiceLevel
     from kiosk.i18n import Translator
+    from kiosk.service_level import ServiceLevel
     from screens.context import RenderContext
 
     level = ServiceLevel(False, failure.reason_code, failure.detail)

@@ -22,11 +22,10 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 from app.assembly import build_kiosk
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
-from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig, default_config
 from kiosk.journey import Step
+from kiosk.service_level import ServiceLevel
 from screens.stylesheet import stylesheet
-
 
 # The longest a device change takes to reach the screen: the printer is polled
 # every 2 s, a silent acceptor is offline after 1 s, a mute card after 2 s.

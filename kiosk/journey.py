@@ -21,6 +21,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from contract.account_number import AccountNumberRule, NumberProblem
+from contract.payment_state import CANCELLED
 
 if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
     from contract.errors import BackendError
@@ -395,7 +396,7 @@ class Journey:
         payment = replace(state.payment, outcome=outcome, receipt_no=receipt_no, problem_key=problem_key,
                           slip_printed=slip_printed, note_in_escrow=False,
                           paid_fen=state.payment.paid_fen if paid_fen is None else paid_fen)
-        if outcome == "cancelled":  # nothing went in: back to the account
+        if outcome == CANCELLED:  # nothing went in: back to the account
             self._set(replace(state, step=Step.OVERVIEW, payment=None))
         else:
             self._set(replace(state, step=Step.PAID, payment=payment))

@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
+from contract.payment_state import PENDING, POSTED, REFERRED, PaymentState
 from drivers.escpos.slip import (
     PAPER_80MM,
     Element,
@@ -43,8 +43,8 @@ from drivers.escpos.slip import (
 )
 from kiosk.i18n import Translator, yuan
 
-Status = Literal["posted", "pending", "referred"]
-STATUSES: tuple[str, ...] = ("posted", "pending", "referred")
+Status = PaymentState  # POSTED, PENDING or REFERRED: what a slip can say of the money
+STATUSES: tuple[PaymentState, ...] = (POSTED, PENDING, REFERRED)
 
 _UNMASKED_DIGITS = re.compile(r"\d{6,}")
 
@@ -86,7 +86,7 @@ class PaymentSlipData:
             raise ValueError("transaction_no is empty: the slip's QR code and the counter need it")
         if self.status not in STATUSES:
             raise ValueError(f"status={self.status!r}: one of {', '.join(STATUSES)}")
-        if (self.status == "posted") != bool(self.receipt_no.strip()):
+        if (self.status == POSTED) != bool(self.receipt_no.strip()):
             raise ValueError(f"receipt_no={self.receipt_no!r} with status={self.status!r}: "
                              "a receipt number exactly when the payment is posted")
         for name in ("amount_due_fen", "paid_fen", "credited_to_balance_fen"):
@@ -244,7 +244,7 @@ def _note(denomination_fen: int) -> str:
 
 
 def _status(data: PaymentSlipData, columns: int) -> list[Element]:
-    if data.status == "posted":
+    if data.status == POSTED:
         elements: list[Element] = [
             Separator("="),
             *_headline("slip.posted_headline", columns),
@@ -253,7 +253,7 @@ def _status(data: PaymentSlipData, columns: int) -> list[Element]:
         if data.balance_after_fen is not None:
             elements.append(Field(_label("slip.balance"), yuan(data.balance_after_fen)))
         return [*elements, Text(f"{_ZH('slip.keep')}{_EN('slip.keep')}", "center"), Separator("=")]
-    if data.status == "pending":
+    if data.status == PENDING:
         # The customer walks away with money in the machine and nothing in the
         # account yet: this slip is their only proof, so it says so loudly.
         return [
@@ -296,7 +296,7 @@ def _prominent_transaction(data: PaymentSlipData, columns: int) -> list[Element]
     return [Text(_label("slip.transaction_no"), "center"), big]
 
 
-_MONEY = {"posted": "slip.money_posted", "pending": "slip.money_pending", "referred": "slip.money_referred"}
+_MONEY = {POSTED: "slip.money_posted", PENDING: "slip.money_pending", REFERRED: "slip.money_referred"}
 
 
 def _money(data: PaymentSlipData) -> list[Element]:

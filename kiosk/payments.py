@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from contract.payment_state import CANCELLED, FINAL, PENDING, REFERRED, PaymentState
 from kiosk.cash_in import CashIn, CashInProgress
 from kiosk.config import KioskConfig
 from kiosk.journey import CashInRequest
@@ -30,7 +31,6 @@ log = logging.getLogger("kiosk.payment")
 POSTING_WAIT_S = 8.0  # how long the customer waits for "posted" before "received, will be posted"
 SLIP_WAIT_S = 20.0
 _POLL_S = 0.05
-FINAL_STATES = ("posted", "referred")
 
 
 class CashUnavailable(Exception):
@@ -41,7 +41,7 @@ class CashUnavailable(Exception):
 class PaymentOutcome:
     """What the result screen shows."""
 
-    outcome: str  # "posted" | "pending" | "referred" | "cancelled"
+    outcome: PaymentState  # POSTED | PENDING | REFERRED | CANCELLED
     transaction_no: str
     paid_fen: int
     receipt_no: str = ""
@@ -89,7 +89,7 @@ class PaymentService:
         result = cash_in.finish()
         txn = result.transaction_no
         if not result.committed:
-            return PaymentOutcome("cancelled", txn, 0)
+            return PaymentOutcome(CANCELLED, txn, 0)
         if result.commit_failed:
             return self._uncommitted(cash_in, result)
         self.sync.wake()
@@ -97,9 +97,9 @@ class PaymentService:
         problem = ""
         if result.acceptor_unsettled or cash_in.progress.journal_failed:
             problem = "pay.problem_journal" if cash_in.progress.journal_failed else "pay.problem_acceptor"
-        if payment.state == "referred":
+        if payment.state == REFERRED:
             problem = problem or "pay.problem_account_rejected"
-        outcome = payment.state if payment.state in FINAL_STATES else "pending"
+        outcome = payment.state if payment.state in FINAL else PENDING
         # A problem (a note may be left in the acceptor) does not change where
         # the money went; the screen and the slip add it and send to the counter.
         try:
@@ -117,17 +117,17 @@ class PaymentService:
         the next start; the customer takes a referral slip to the counter."""
         txn = result.transaction_no
         try:
-            slip_printed = self._print_slip(self.journal.get(txn), "pending", "pay.problem_journal")
+            slip_printed = self._print_slip(self.journal.get(txn), PENDING, "pay.problem_journal")
         except Exception:  # noqa: BLE001 - a journal that cannot even be read: the screen shows the number
             log.exception("referral slip not printed", extra={"txn": txn})
             slip_printed = False
-        return PaymentOutcome("pending", txn, result.paid_fen, problem_key="pay.problem_journal",
+        return PaymentOutcome(PENDING, txn, result.paid_fen, problem_key="pay.problem_journal",
                               slip_printed=slip_printed)
 
     def _wait_for_posting(self, txn: str):
         deadline = time.monotonic() + self.posting_wait_s
         payment = self.journal.get(txn)
-        while payment.state not in FINAL_STATES and time.monotonic() < deadline:
+        while payment.state not in FINAL and time.monotonic() < deadline:
             time.sleep(_POLL_S)
             payment = self.journal.get(txn)
         return payment
@@ -137,13 +137,13 @@ class PaymentService:
         from kiosk.payment_slips import recovery_slip
 
         payment = self.journal.get(transaction_no)
-        if payment.state == "cancelled" or self.printer is None:
+        if payment.state == CANCELLED or self.printer is None:
             return False
         try:  # the printer may not have been polled yet this early after start
             self.printer.refresh().result(timeout=SLIP_WAIT_S)
         except Exception:  # noqa: BLE001 - no status: treat as no printer
             return False
-        outcome = payment.state if payment.state in FINAL_STATES else "pending"
+        outcome = payment.state if payment.state in FINAL else PENDING
         return self._print(recovery_slip(self.slip_data(payment, outcome)), transaction_no)
 
     def _print_slip(self, payment, outcome: str, problem_key: str = "") -> bool:

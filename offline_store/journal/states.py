@@ -9,17 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class PaymentState(StrEnum):
-    """A payment's place in the state machine (docs/journal.md)."""
-
-    OPENED = "opened"  # the customer saw the amount due; the transaction number exists
-    CASH_IN = "cash_in"  # the acceptor is enabled; each stacked note is a row
-    COMMITTED = "committed"  # the amount is the sum of the notes; in the outbox
-    PENDING = "pending"  # a posting attempt failed in a way that may pass; still in the outbox
-    POSTED = "posted"  # the billing system booked it
-    REFERRED = "referred"  # refused for good, or unreadable: the staffed counter settles it
-    CANCELLED = "cancelled"  # the customer left before any note was stacked
+from contract.payment_state import PaymentState
 
 
 class UnassignedKind(StrEnum):
