@@ -14,12 +14,25 @@ This driver is the controller:
   so the payment layer can reconcile.
 * **Escrow** (spec 4 (3), 6-2-1 (3), 6-3): ESCROW (13h + escrow code) → the
   ``decide`` callback → STACK-1 (41h) or RETURN (43h), each answered by ACK.
+  Every note gets a driver-unique id here (``note_id`` in the events).
 * **Vend valid** (spec 6-2-1 (5), 6-4): STACKING → VEND VALID (15h), which the
   controller answers with ACK (50h) and no reply follows; the acceptor repeats
   VEND VALID until it gets that ACK, then STACKED → IDLING.  The note is
-  credited here and only here, once: whether it was already credited is a
-  property of the note record (escrow → command → vend valid → closed), not a
-  count of frames, so a repeated VEND VALID or a lost ACK cannot credit twice.
+  credited at VEND VALID (or at STACKED, if its VEND VALID was never read),
+  once: whether it was already credited is a property of the note record, not
+  a count of frames, so a repeated VEND VALID or a lost ACK cannot credit twice.
+* **Note identity** comes from the protocol state only: a record is the same
+  note while the acceptor reports it in escrow (ESCROW, HOLDING); once it
+  reports anything past escrow (STACKING, VEND VALID, STACKED, RETURNING,
+  REJECTING, IDLING...) the record is finished, and a later ESCROW is another
+  note even of the same denomination.
+* **The line**: every frame of every read is decoded and acted on in the
+  order it came (:meth:`AcceptorDriver._on_frame`).  Replies are matched to
+  the commands in flight in order (the acceptor answers each command once, in
+  turn); a reply that comes after its response window, up to
+  :data:`LATE_REPLY_S` later, is still matched and acted on.  A status tells
+  when it was true by the request it answers, so a late one never makes the
+  driver repeat a command that may already have been taken.
 * **Faults** (6-2-3): 43h–49h become the XFS status model
   (``drivers/status.py``); the acceptor clears them itself once the cause is
   removed.
@@ -35,6 +48,7 @@ Nothing raises into the caller: :meth:`enable`, :meth:`inhibit` and
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import os
@@ -57,6 +71,15 @@ log = logging.getLogger("kiosk.devices.acceptor")
 
 CNY_NOTES_FEN = (100, 500, 1000, 2000, 5000, 10000)  # ¥1, 5, 10, 20, 50, 100
 READ_SLICE_S = 0.01  # one pyserial read; the response window is made of these
+# Replies were seen arriving up to a second after their response window (a
+# slow USB-serial adapter, an acceptor busy stacking): such a reply is still
+# matched to its command and acted on.  A command waits for its reply twice
+# that long: a reply that outlived its command would be taken for the answer
+# to a newer one, and a stale status would then look fresh.
+LATE_REPLY_S = 1.0
+MAX_NOTE_ACTIONS = 6  # commands one poll cycle may send for notes (RESET, ACKs, STACK-1/RETURN)
+OPERATION_COMMANDS = frozenset({Command.RESET, Command.STACK_1, Command.STACK_2, Command.RETURN, Command.HOLD,
+                                Command.WAIT})
 IDENTITY_RETRY_S = 2.0  # how often to ask again for a currency table the acceptor refused
 SETTING_RETRY_S = 0.3  # min. time between two attempts to fix enable/inhibit
 REQUIRED_SETTINGS = (Command.SET_DENOMINATIONS, Command.SET_INHIBIT)
@@ -75,7 +98,12 @@ class DriverStats:
     crc_errors: int = 0
     length_errors: int = 0
     skipped_bytes: int = 0
-    stale_bytes: int = 0
+    multi_frame_reads: int = 0  # reads that carried more than one frame (all are acted on)
+    late_replies: int = 0  # replies that came after their response window, still acted on
+    surplus_acks: int = 0  # ACKs that answer no command in flight (ignored)
+    unmatched_replies: int = 0  # echoes, versions or tables no command waits for (ignored)
+    unknown_replies: int = 0  # checked frames with a code or data we do not understand
+    resyncs: int = 0  # GET INHIBIT sent to put reply matching back in step after a lost reply
     invalid_commands: int = 0
     communication_error_replies: int = 0
     resets_sent: int = 0
@@ -88,14 +116,51 @@ class DriverStats:
 
 @dataclass
 class _Note:
-    """The note the acceptor is working on, from ESCROW until it leaves."""
+    """One physical note, from its ESCROW until the acceptor reports it gone (spec 6-2-1)."""
 
+    note_id: int | None  # unique per driver; None: a note whose escrow this driver did not see
     escrow_code: int | None
     denomination_fen: int | None
     stacking: bool  # the decision: STACK-1 or RETURN
-    command_acked: bool = False
+    command_due: bool = False  # STACK-1/RETURN is to be sent (again)
+    command_sent_at: float | None = None
+    command_taken: bool = False  # its ACK came, or the acceptor went on to stack it
+    past_escrow: bool = False  # reported beyond escrow: a later ESCROW is another note
     credited: bool = False
+    returned_reported: bool = False
     unaccounted_reported: bool = False
+    ack_due: bool = False  # VEND VALID is to be acknowledged
+    vend_acked_at: float | None = None
+
+
+@dataclass
+class _Sent:
+    """A command on the line whose reply has not been read yet."""
+
+    command: Command
+    sent_at: float
+    note_id: int | None = None  # the note a STACK-1/RETURN is for
+    reply: codec.Reply | None = None
+    given_up: bool = False  # its response window closed: a reply now is late
+
+
+def _answers(command: Command, reply: codec.Reply) -> bool:
+    """Can ``reply`` be the acceptor's answer to ``command``?  (spec 6-2, 6-3, 6-5, 6-6)"""
+    if isinstance(reply, StatusReply):
+        if reply.status is Status.COMMUNICATION_ERROR:
+            return True  # it could not read whatever we sent
+        if reply.status is Status.INVALID_COMMAND:
+            return command is not Command.STATUS_REQUEST
+        return command is Command.STATUS_REQUEST
+    if isinstance(reply, codec.Ack):
+        return command in OPERATION_COMMANDS
+    if isinstance(reply, codec.SettingEcho):
+        return reply.command is command
+    if isinstance(reply, codec.VersionInfo):
+        return command is (Command.GET_BOOT_VERSION if reply.boot else Command.GET_VERSION)
+    if isinstance(reply, codec.CurrencyAssignment):
+        return command is Command.GET_CURRENCY_ASSIGN
+    return False
 
 
 @dataclass
@@ -179,9 +244,17 @@ class AcceptorDriver:
         self._applied_bits: bytes | None = None
         self._inhibit_tried_at = -1e9
         self._note: _Note | None = None
-        self._sequence = 0
+        self._last_note_id = 0
+        self._in_flight: collections.deque[_Sent] = collections.deque()
+        self._in_flight_life_s = response_timeout_s + 2 * LATE_REPLY_S
+        self._late_matches = 0  # replies matched to a command whose window had closed
+        self._out_of_step = False
+        self._resynced_at = -1e9
         self._last_status: Status | None = None
+        self._fresh_status = False  # a status came since the settings were last looked at
         self._powerup_reported = False
+        self._reset_due = False
+        self._reset_sent_at: float | None = None
         self._last_status_at = 0.0
         self._last_bytes_at = 0.0
         self._ever_opened = False
@@ -316,6 +389,7 @@ class AcceptorDriver:
         self._serial = port
         self._counters.add("port_opens")
         self._decoder = codec.FrameDecoder()
+        self._in_flight.clear()
         now = time.monotonic()
         self._last_status_at = now
         self._last_bytes_at = 0.0
@@ -367,50 +441,209 @@ class AcceptorDriver:
         self._close_port()
         self._publish(DeviceState.OFFLINE, "STOPPED", "The acceptor driver was stopped (kiosk shutting down).")
 
-    # ------------------------------------------------------------ one exchange
+    # ------------------------------------------------------------ the line
 
-    def _exchange(self, frame: bytes, expect_reply: bool = True) -> codec.Reply | None:
-        """Send one frame and wait for one reply frame (half duplex, spec ch. 4)."""
-        port = self._serial
-        assert port is not None
-        waiting = port.in_waiting
-        if waiting:  # a late answer to an earlier command, or noise: not ours
-            self._counters.add("stale_bytes", len(port.read(waiting)))
-        self._decoder.flush()
+    def _exchange(self, frame: bytes, note_id: int | None = None) -> codec.Reply | None:
+        """Send one command and wait up to ``response_timeout_s`` for its reply (half duplex, spec ch. 4).
+
+        Every frame read on the way is acted on in the order it came
+        (:meth:`_on_frame`), whether it answers this command or not; what is
+        returned is only the reply that answers this one, or None.  Bytes that
+        arrived since the last read are read (and acted on) first: a late
+        reply is news, not noise.  A partial frame is kept across exchanges
+        (the decoder gives it up by itself when a complete frame follows), so
+        a reply split by a slow line is still read when its tail comes.
+        """
+        port = self._port()
+        self._read_waiting()
+        sent = _Sent(Command(frame[2]), time.monotonic(), note_id)
+        self._in_flight.append(sent)
         port.write(frame)
-        if not expect_reply:
+        late_before = self._late_matches
+        deadline = sent.sent_at + self.response_timeout_s
+        while sent.reply is None and time.monotonic() < deadline:
+            self._read(port.read(max(1, port.in_waiting)))
+        if sent.reply is None:
+            sent.given_up = True
+            self._counters.add("response_timeouts")
+            # A reply came, but was taken for an older command's: either the
+            # line is slow, or one reply was lost and every reply since is
+            # taken for its predecessor's (_match).  _resync tells them apart.
+            self._out_of_step = self._out_of_step or self._late_matches > late_before
+        return sent.reply
+
+    def _send_unanswered(self, frame: bytes) -> None:
+        """Write a frame that gets no reply: the controller's ACK to VEND VALID (spec 6-4)."""
+        self._port().write(frame)
+
+    def _port(self) -> serial.SerialBase:
+        port = self._serial
+        assert port is not None, "the worker only talks to the acceptor with the port open"
+        return port
+
+    def _read_waiting(self) -> None:
+        """Read what has arrived without waiting, and forget commands whose reply can no longer come."""
+        port = self._port()
+        waiting = port.in_waiting
+        if waiting:
+            self._read(port.read(waiting))
+        oldest = time.monotonic() - self._in_flight_life_s
+        while self._in_flight and self._in_flight[0].sent_at < oldest:
+            self._in_flight.popleft()
+
+    def _read(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._last_bytes_at = time.monotonic()
+        frames = self._decoder.feed(chunk)
+        if len(frames) > 1:
+            self._counters.add("multi_frame_reads")
+        for frame in frames:  # every one, oldest first: the order is the acceptor's order
+            self._on_frame(codec.parse_reply(frame))
+
+    def _on_frame(self, reply: codec.Reply) -> None:
+        """One frame from the acceptor: matched to the command it answers, then acted on."""
+        sent = self._match(reply)
+        if sent is not None and sent.given_up:
+            self._late_matches += 1
+            self._counters.add("late_replies")
+        if isinstance(reply, StatusReply):
+            self._on_status_frame(reply, sent)
+        elif isinstance(reply, codec.Ack):
+            self._on_ack(sent)
+        elif isinstance(reply, codec.UnknownReply):
+            self._counters.add("unknown_replies")
+        elif sent is None:
+            self._counters.add("unmatched_replies")  # an echo, version or table no command waits for
+
+    def _match(self, reply: codec.Reply) -> _Sent | None:
+        """The command in flight this reply answers: the oldest one it can answer.
+
+        The acceptor answers each command once and in turn (spec ch. 4).  When
+        a reply was lost (noise, a bad CRC) its command stays in flight, and
+        the next reply is taken for its answer: a status then looks older than
+        it is, never newer, so the driver may wait longer to repeat a command
+        but never repeats one on a stale status.  Only a reply that no other
+        command in flight could take (an echo, a version; not an ACK, which
+        may be a stray one) puts the line back in step: every command sent
+        before its own has certainly lost its reply.
+        """
+        candidates = [sent for sent in self._in_flight if _answers(sent.command, reply)]
+        if not candidates:
             return None
-        deadline = time.monotonic() + self.response_timeout_s
-        while time.monotonic() < deadline:
-            chunk = port.read(max(1, port.in_waiting))
-            if not chunk:
-                continue
-            self._last_bytes_at = time.monotonic()
-            frames = self._decoder.feed(chunk)
-            if frames:
-                reply = codec.parse_reply(frames[0])
-                if isinstance(reply, StatusReply):
-                    if reply.status is Status.INVALID_COMMAND:
-                        self._counters.add("invalid_commands")
-                    elif reply.status is Status.COMMUNICATION_ERROR:
-                        self._counters.add("communication_error_replies")
-                return reply
-        self._counters.add("response_timeouts")
-        self._decoder.flush()
-        return None
+        sent = candidates[0]
+        if len(candidates) == 1 and not isinstance(reply, codec.Ack):
+            while self._in_flight[0] is not sent:
+                self._in_flight.popleft()
+        self._in_flight.remove(sent)
+        sent.reply = reply
+        return sent
+
+    def _on_status_frame(self, reply: StatusReply, sent: _Sent | None) -> None:
+        if reply.status is Status.INVALID_COMMAND:
+            self._counters.add("invalid_commands")
+        elif reply.status is Status.COMMUNICATION_ERROR:
+            self._counters.add("communication_error_replies")
+        else:
+            self._counters.add("status_replies")
+            self._last_status_at = time.monotonic()
+            # When the acceptor was in this state: when the request it answers
+            # was sent.  None: it answers nothing we still wait for (very late).
+            self._on_status(reply, sent.sent_at if sent is not None else None)
+
+    def _on_ack(self, sent: _Sent | None) -> None:
+        """ACK (50h) from the acceptor: it took the operation command it answers (spec 6-3).
+
+        A *surplus* ACK — one that answers no operation command sent within
+        the late-reply window (a second answer to a command sent twice, or one
+        too late to match) — is counted (``surplus_acks``) and otherwise
+        ignored: it cannot say which command or note it belongs to, and
+        nothing depends on it, because a note's fate is read from the statuses
+        (STACKING or VEND VALID prove that STACK-1 was taken).
+        """
+        if sent is None:
+            self._counters.add("surplus_acks")
+            log.debug("acceptor sent an ACK that answers no command in flight; ignored")
+            return
+        if sent.command is Command.RESET:
+            self._counters.add("resets_sent")
+            return
+        note = self._note
+        if note is None or sent.note_id is None or note.note_id != sent.note_id:
+            return  # the note it was for is finished already
+        note.command_taken = True
+        if sent.command is Command.RETURN:
+            self._report_returned(note)
+
+    @staticmethod
+    def _is_news(asked_at: float | None, since: float | None) -> bool:
+        """Does a status asked for at ``asked_at`` describe the acceptor after ``since``?
+
+        ``since`` is when the driver last told the acceptor something (a
+        STACK-1/RETURN, an ACK to VEND VALID, a RESET).  A status answering a
+        request sent before then may predate that command, so it is no proof
+        the command was lost and never makes the driver repeat it: STACK-1 or
+        RETURN repeated on a stale ESCROW would act on whatever note is in
+        escrow by then.  Time alone never decides it either; requests are
+        forgotten after their in-flight life, so a status read that long
+        after the command always answers a request sent after it.
+        """
+        if since is None:
+            return True
+        return asked_at is not None and asked_at >= since
 
     # ------------------------------------------------------------ poll cycle
 
     def _cycle(self) -> None:
         self._counters.add("polls")
-        reply = self._exchange(codec.status_request())
-        if isinstance(reply, StatusReply) and reply.status not in (Status.COMMUNICATION_ERROR,
-                                                                    Status.INVALID_COMMAND):
-            self._counters.add("status_replies")
-            self._last_status_at = time.monotonic()
-            self._on_status(reply)
-            return
+        self._exchange(codec.status_request())
+        self._act_on_notes()
+        self._act_on_settings()
+        self._act_on_notes()  # a status read during the settings may call for a command
+        self._resync()
         self._check_silence()
+
+    def _resync(self) -> None:
+        """Put the reply matching back in step after a lost reply (see :meth:`_match`).
+
+        GET INHIBIT (83h, a read-only setting status request, spec 6-6) has
+        an answer no other command takes, so when it comes every command sent
+        before it has had its reply or lost it.  On a line that is only slow
+        it changes nothing; it is sent at most once per in-flight life.
+        """
+        now = time.monotonic()
+        if not self._out_of_step or now - self._resynced_at < self._in_flight_life_s:
+            return
+        self._out_of_step = False
+        self._resynced_at = now
+        self._counters.add("resyncs")
+        self._exchange(codec.request(Command.GET_INHIBIT))
+
+    def _act_on_notes(self) -> None:
+        """Send what the acceptor's state calls for: RESET, the ACK to VEND VALID, STACK-1/RETURN."""
+        for _ in range(MAX_NOTE_ACTIONS):
+            self._read_waiting()
+            note = self._note
+            if self._reset_due:
+                self._send_reset()
+            elif note is not None and note.ack_due:
+                self._acknowledge_vend_valid(note)
+            elif note is not None and note.command_due:
+                self._send_escrow_command(note)
+            else:
+                return
+
+    def _act_on_settings(self) -> None:
+        """Identity and enable/inhibit, judged by the newest status; never while a note is in escrow."""
+        if not self._fresh_status:
+            return
+        self._fresh_status = False
+        status = self._last_status
+        if status in (Status.INITIALIZE, Status.DISABLED, Status.IDLING):
+            self._ensure_identity()
+            self._reconcile(status)
+        elif status in codec.FAULT_STATUSES:
+            self._ensure_identity()  # so a technician sees version and table even while it is jammed
 
     def _check_silence(self) -> None:
         now = time.monotonic()
@@ -427,77 +660,110 @@ class AcceptorDriver:
                           f"No answer from the acceptor on {self.port_url} for {quiet:.1f} s: check its power "
                           f"supply and the serial cable at the acceptor end.")
 
-    def _on_status(self, reply: StatusReply) -> None:
+    def _on_status(self, reply: StatusReply, asked_at: float | None) -> None:
+        """A status, in the order the acceptor reported it: state and events only, no I/O."""
         status = reply.status
         if status in codec.POWER_UP_STATUSES:
             self._last_status = status
-            self._on_power_up(status)
+            self._on_power_up(status, asked_at)
             return
         self._powerup_reported = False
-        self._track_note(reply)
-        if status in (Status.INITIALIZE, Status.DISABLED, Status.IDLING):
-            self._ensure_identity()
-            self._reconcile(status)
-        elif status in codec.FAULT_STATUSES:
-            self._ensure_identity()  # so a technician sees version and table even while it is jammed
+        self._reset_due = False  # it has left power up: a RESET got through
+        self._track_note(reply, asked_at)
         self._last_status = status
+        self._fresh_status = True
         self._publish_for(reply)
 
     # ------------------------------------------------------------ power up
 
-    def _on_power_up(self, status: Status) -> None:
+    def _on_power_up(self, status: Status, asked_at: float | None) -> None:
         where = {Status.POWER_UP_BILL_IN_ACCEPTOR: "acceptor", Status.POWER_UP_BILL_IN_STACKER: "stacker"}.get(status)
         note = self._note
         if not self._powerup_reported:
             self._powerup_reported = True
+            self._reset_sent_at = None
+            note_id = note.note_id if note else None
             if where is not None:
                 self._emit(PowerUpWithNote(where, note.denomination_fen if note else None,
-                                           bool(note and note.credited)))
-            elif note is not None and note.stacking and note.command_acked and not note.credited:
+                                           bool(note and note.credited), note_id))
+            elif note is not None and note.stacking and note.command_taken and not note.credited:
                 self._emit(NoteUnaccounted(note.denomination_fen,
                                            "the acceptor lost power while stacking this note and reports no note "
-                                           "inside: count the cash box"))
+                                           "inside: count the cash box", note_id))
             self._note = None
         self._settings_applied = False
         self._need_identity = True
         self._ready_announced = False  # announce again once re-initialised
         self._publish(DeviceState.BUSY, "POWER_UP", "The acceptor has just been powered up; the driver resets it.")
-        if isinstance(self._exchange(codec.operation(Command.RESET)), codec.Ack):
-            self._counters.add("resets_sent")
+        if self._is_news(asked_at, self._reset_sent_at):
+            self._reset_due = True
+
+    def _send_reset(self) -> None:
+        self._reset_due = False
+        self._reset_sent_at = time.monotonic()
+        self._exchange(codec.operation(Command.RESET))  # its ACK is counted when it comes (_on_ack)
 
     # ------------------------------------------------------------ notes
 
-    def _track_note(self, reply: StatusReply) -> None:
+    def _track_note(self, reply: StatusReply, asked_at: float | None) -> None:
+        """Follow the note through the acceptor's states (spec 6-2-1 (2)-(9)).
+
+        Which physical note a status speaks of comes from the state alone:
+        a note is the same note while it is in escrow (ESCROW, HOLDING); once
+        the acceptor reports anything beyond escrow the record is finished, and
+        the next ESCROW is another note, whatever its denomination.
+        """
         status = reply.status
         note = self._note
         if status is Status.ESCROW:
-            code = reply.escrow_code
-            if note is None or note.command_acked or note.escrow_code != code:
-                if note is not None:
-                    self._close_note(note, status)
-                note = self._new_escrow(code)
-            self._send_escrow_command(note)
+            self._on_escrow(reply.escrow_code, asked_at)
         elif status is Status.HOLDING:
-            if note is not None and not note.command_acked:
-                self._send_escrow_command(note)
+            if note is not None and not note.past_escrow:
+                self._still_in_escrow(note, asked_at)
+        elif status is Status.STACKING:
+            if note is not None:
+                self._moved_on(note)
         elif status is Status.VEND_VALID:
-            self._on_vend_valid()
-        elif status in (Status.STACKING, Status.PAUSE) or status in codec.FAULT_STATUSES:
+            self._on_vend_valid(asked_at)
+        elif status is Status.PAUSE or status in codec.FAULT_STATUSES:
             pass  # the note, if any, is still in the machine
         else:
+            if status is Status.STACKED and note is not None:
+                self._on_stacked(note)
             if note is not None:
                 self._close_note(note, status)
             if status is Status.REJECTING and self._last_status is not Status.REJECTING:
                 reason = reply.reject_reason
                 self._emit(NoteRejected(reason, codec.REJECT_REASONS.get(reason, "unknown reason")))
 
-    def _new_escrow(self, code: int) -> _Note:
+    def _on_escrow(self, code: int, asked_at: float | None) -> None:
+        note = self._note
+        if note is not None and not note.past_escrow and note.escrow_code == code:
+            self._still_in_escrow(note, asked_at)
+            return
+        if note is not None:
+            self._close_note(note, Status.ESCROW)
+        self._new_escrow(code)
+
+    def _new_escrow(self, code: int) -> None:
+        self._last_note_id += 1
         fen = self._table.get(code) if self._table else None
         stacking = self._decide_note(fen)
-        note = _Note(code, fen, stacking)
+        note = _Note(self._last_note_id, code, fen, stacking, command_due=True)
         self._note = note
-        self._emit(NoteEscrowed(fen, code, stacking))
-        return note
+        self._emit(NoteEscrowed(fen, code, stacking, note.note_id))
+
+    def _still_in_escrow(self, note: _Note, asked_at: float | None) -> None:
+        """The note is still in escrow: say STACK-1/RETURN again unless this status may predate it."""
+        if self._is_news(asked_at, note.command_sent_at):
+            note.command_due = True
+
+    def _moved_on(self, note: _Note) -> None:
+        """STACKING, VEND VALID or STACKED: past escrow, and STACK-1 was taken even if its ACK was lost."""
+        note.past_escrow = True
+        note.command_due = False
+        if note.stacking:
+            note.command_taken = True
 
     def _decide_note(self, fen: int | None) -> bool:
         with self._lock:
@@ -514,42 +780,77 @@ class AcceptorDriver:
             return False
 
     def _send_escrow_command(self, note: _Note) -> None:
-        command = Command.STACK_1 if note.stacking else Command.RETURN
-        if isinstance(self._exchange(codec.operation(command)), codec.Ack):
-            note.command_acked = True
-            if not note.stacking:
-                self._emit(NoteReturned(note.denomination_fen))
+        note.command_due = False
+        note.command_sent_at = time.monotonic()
+        # Its ACK (or INVALID COMMAND) is handled when it comes, late or not (_on_ack).
+        self._exchange(codec.operation(Command.STACK_1 if note.stacking else Command.RETURN), note.note_id)
 
-    def _on_vend_valid(self) -> None:
+    def _on_vend_valid(self, asked_at: float | None) -> None:
+        """VEND VALID (spec 6-2-1 (5)): credit the note once, then ACK.
+
+        The acceptor repeats VEND VALID until it gets the ACK.  A repeat asked
+        for after our last ACK means that ACK was lost: ACK again.  One asked
+        for before it may predate it (a late reply): not ACKed again, so a
+        stale VEND VALID does not put a stray ACK on the line, where it could
+        meet the next note's VEND VALID.
+        """
         note = self._note
         if note is None:
             # The driver never saw this note in escrow (it started, or reconnected,
             # mid-stack): the money is in the box but we cannot say how much.
-            note = self._note = _Note(None, None, stacking=True, command_acked=True)
+            note = self._note = _Note(None, None, None, stacking=True, command_taken=True, past_escrow=True)
+        self._moved_on(note)
         if not note.credited and not note.unaccounted_reported:
-            if note.denomination_fen is not None:
-                note.credited = True
-                self._sequence += 1
-                self._counters.add("notes_credited")
-                if not note.stacking:
-                    log.warning("acceptor stacked a note it was told to return; crediting it")
-                # Written down (by the listener) before it is acknowledged.
-                self._emit(NoteCredited(note.denomination_fen, self._sequence))
-            else:
-                note.unaccounted_reported = True
-                self._emit(NoteUnaccounted(None, "VEND VALID for a note whose escrow this driver did not see"))
-        self._exchange(codec.ack(), expect_reply=False)
+            self._credit(note, "VEND VALID")
+        if self._is_news(asked_at, note.vend_acked_at):
+            note.ack_due = True
+
+    def _on_stacked(self, note: _Note) -> None:
+        """STACKED (16h) with the note not yet credited: its VEND VALID was never read (lost on the
+        line, or the acceptor took an ACK meant for an earlier one), yet the note is in the box."""
+        self._moved_on(note)
+        if not note.credited and not note.unaccounted_reported:
+            log.warning("acceptor reports STACKED for note %s without a VEND VALID read; crediting it now",
+                        note.note_id)
+            self._credit(note, "STACKED")
+
+    def _credit(self, note: _Note, seen: str) -> None:
+        """The note is the customer's money: exactly once per note record."""
+        if note.denomination_fen is None:
+            note.unaccounted_reported = True
+            why = ("whose escrow this driver did not see" if note.note_id is None
+                   else f"whose escrow code {note.escrow_code:02X}h is not in the currency table")
+            self._emit(NoteUnaccounted(None, f"{seen} for a note {why}", note.note_id))
+            return
+        note.credited = True
+        self._counters.add("notes_credited")
+        if not note.stacking:
+            log.warning("acceptor stacked a note it was told to return; crediting it")
+        # Written down (by the listener) before it is acknowledged.
+        self._emit(NoteCredited(note.denomination_fen, note.note_id))
+
+    def _acknowledge_vend_valid(self, note: _Note) -> None:
+        note.ack_due = False
+        note.vend_acked_at = time.monotonic()
+        self._send_unanswered(codec.ack())
         self._counters.add("acks_sent")
+
+    def _report_returned(self, note: _Note) -> None:
+        if not note.returned_reported:
+            note.returned_reported = True
+            self._emit(NoteReturned(note.denomination_fen, note.note_id))
 
     def _close_note(self, note: _Note, status: Status) -> None:
         self._note = None
-        if note.stacking and note.command_acked and not note.credited and not note.unaccounted_reported:
-            if status is Status.RETURNING:
-                self._emit(NoteReturned(note.denomination_fen))
-            else:
-                self._emit(NoteUnaccounted(note.denomination_fen,
-                                           f"the note left stacking without VEND VALID (acceptor now "
-                                           f"{status.name}): it was either returned or stacked; count the cash box"))
+        if note.credited or note.unaccounted_reported or note.returned_reported:
+            return
+        if status is Status.RETURNING:
+            self._report_returned(note)
+        elif note.stacking and note.command_taken:
+            self._emit(NoteUnaccounted(note.denomination_fen,
+                                       f"the note left stacking without VEND VALID (acceptor now "
+                                       f"{status.name}): it was either returned or stacked; count the cash box",
+                                       note.note_id))
 
     # ------------------------------------------------------------ identity and settings
 

@@ -23,6 +23,16 @@ controller's frames with the sequences of the ID-003 specification
 Transient states last a configurable time (:class:`Timings`) *and* are
 reported at least once, as a real acceptor's take hundreds of milliseconds.
 
+**The line** can be made as bad as the field saw it, each from now on and
+until switched off: replies held back 0–1 s (:meth:`delay_replies`), several
+replies written back to back in one write (:meth:`burst_replies`), each write
+cut into pieces that arrive apart (:meth:`split_replies`), noise bytes between
+frames (:meth:`noise_between_replies`), given replies lost
+(:meth:`lose_replies`, e.g. the ACK to STACK-1), besides garbled CRCs
+(:meth:`garble_replies`) and lost controller ACKs (:meth:`drop_acks`).  Shaped
+replies still reach the controller in the order they were given, as on any
+serial line; ``seed`` makes the random choices repeatable.
+
 **Parity on a pty** (see the platform notes): Linux ptys drop PARENB, and a
 second 8E1 open of the same pty then fails with EINVAL.  The driver must keep
 asking for 8E1, so the emulator copes: it keeps its own slave descriptor and
@@ -89,6 +99,17 @@ class EmulatorCounters:
     acks_dropped: int = 0
     commands: collections.Counter = field(default_factory=collections.Counter)  # Command name → count
     bad_frames: int = 0
+    # what the line faults did
+    replies_lost: int = 0
+    replies_delayed: int = 0
+    multi_frame_writes: int = 0  # writes that carried more than one reply
+    split_writes: int = 0  # writes that went out in pieces
+    noise_bytes: int = 0
+    early_acks: int = 0  # controller ACKs that came before VEND VALID was reported (ignored)
+    # Status frames put on the line intact (lost and garbled ones not counted;
+    # COMMUNICATION ERROR and INVALID COMMAND neither): what a controller that
+    # reads every frame has read once the line is quiet.
+    status_replies_sent: int = 0
 
     @property
     def stacked_total_yuan(self) -> int:
@@ -96,6 +117,30 @@ class EmulatorCounters:
 
 
 _REJECT = object()  # a queued note that the acceptor will refuse
+# Noise between frames: any byte but SYNC, and SYNC only before a length no
+# frame can have, so noise never forms a frame by chance and a test's count of
+# money stays exact.  (Truncated frames are what garble_replies() is for.)
+_NOISE_BYTES = bytes(value for value in range(256) if value != codec.SYNC)
+_IMPOSSIBLE_LENGTHS = bytes((0x00, 0x01, 0x04, 0xF0, 0xFF))
+_COUNTED_STATUSES = frozenset(status.value for status in Status) - {Status.COMMUNICATION_ERROR,
+                                                                     Status.INVALID_COMMAND}
+
+
+@dataclass
+class _LineShape:
+    """How replies travel to the controller; the default is a perfect line."""
+
+    delay_s: tuple[float, float] = (0.0, 0.0)
+    burst: int = 1
+    burst_hold_s: float = 0.3
+    split_gap_s: tuple[float, float] | None = None
+    noise_probability: float = 0.0
+    noise_max_bytes: int = 6
+
+    @property
+    def perfect(self) -> bool:
+        return (self.delay_s == (0.0, 0.0) and self.burst <= 1 and self.split_gap_s is None
+                and not self.noise_probability)
 
 
 class AcceptorEmulator:
@@ -103,8 +148,9 @@ class AcceptorEmulator:
 
     def __init__(self, denominations_yuan: tuple[int, ...] = CNY_YUAN, *, timings: Timings | None = None,
                  version: str = DEFAULT_VERSION, country_code: int = DEFAULT_COUNTRY_CODE,
-                 link_dir: str | None = None, link_name: str = "acceptor") -> None:
+                 link_dir: str | None = None, link_name: str = "acceptor", seed: int | None = None) -> None:
         self.timings = timings or Timings()
+        self._rng = random.Random(seed)
         self.version = version
         self.entries = tuple(
             CurrencyEntry(codec.FIRST_ESCROW_CODE + index, country_code, *_base_exponent(yuan))
@@ -142,6 +188,12 @@ class AcceptorEmulator:
         self._silent = False
         self._garble = 0
         self._drop_acks = 0
+        self._losses: dict[int, int] = {}  # reply code → how many more of them to lose
+        self._shape = _LineShape()
+        self._held: list[bytes] = []  # replies waiting to go out together (burst)
+        self._held_since = 0.0
+        self._outbox: collections.deque[tuple[float, bytes]] = collections.deque()  # (when due, bytes)
+        self._last_due = 0.0
 
     # ------------------------------------------------------------ life cycle
 
@@ -291,6 +343,59 @@ class AcceptorEmulator:
         with self._lock:
             self._drop_acks = max(0, count)
 
+    def lose_replies(self, code: int, count: int = 1) -> None:
+        """Lose the next ``count`` replies with this code (a :class:`Status`, or 50h for the acceptor's ACK
+        to an operation command): a burst of noise that ate exactly those.  0 stops it."""
+        with self._lock:
+            self._losses[int(code)] = max(0, count)
+
+    def delay_replies(self, low_s: float, high_s: float | None = None) -> None:
+        """Hold every reply back by a random time in ``low_s..high_s`` (in order); ``delay_replies(0)`` stops it."""
+        high = low_s if high_s is None else high_s
+        if not 0 <= low_s <= high <= 5.0:
+            raise ValueError(f"delay {low_s}..{high} s: give 0 <= low <= high <= 5 s")
+        with self._lock:
+            self._shape.delay_s = (float(low_s), float(high))
+
+    def burst_replies(self, count: int, hold_s: float = 0.3) -> None:
+        """Write replies ``count`` at a time, back to back in one write (held at most ``hold_s``); 1 stops it."""
+        if count < 1 or hold_s <= 0:
+            raise ValueError(f"burst of {count} held {hold_s} s: give count >= 1 and hold_s > 0")
+        with self._lock:
+            self._shape.burst, self._shape.burst_hold_s = int(count), float(hold_s)
+
+    def split_replies(self, gap_s: tuple[float, float] | None = (0.002, 0.15)) -> None:
+        """Cut every write in two or three pieces at random places, each ``gap_s`` after the last; None stops it.
+
+        A gap longer than the controller's response window sends the tail of a
+        reply after the window has closed."""
+        if gap_s is not None and not 0 <= gap_s[0] <= gap_s[1] <= 2.0:
+            raise ValueError(f"gap {gap_s}: give (low, high) with 0 <= low <= high <= 2 s")
+        with self._lock:
+            self._shape.split_gap_s = gap_s
+
+    def noise_between_replies(self, probability: float, max_bytes: int = 6) -> None:
+        """Put 1..``max_bytes`` bytes of line noise before a reply with this probability; 0 stops it."""
+        if not 0 <= probability <= 1 or max_bytes < 1:
+            raise ValueError(f"noise probability {probability}, {max_bytes} bytes: give 0..1 and >= 1 byte")
+        with self._lock:
+            self._shape.noise_probability, self._shape.noise_max_bytes = float(probability), int(max_bytes)
+
+    def perfect_line(self) -> None:
+        """Switch every line fault off; replies already on their way still arrive."""
+        with self._lock:
+            self._shape = _LineShape()
+            self._losses.clear()
+            self._garble = 0
+            self._drop_acks = 0
+            self._release_held()
+
+    @property
+    def line_idle(self) -> bool:
+        """No reply held back or on its way."""
+        with self._lock:
+            return not self._held and not self._outbox
+
     def unplug(self) -> None:
         """Pull the cable: the port path disappears and the pty closes.  The acceptor keeps its state."""
         with self._lock:
@@ -324,6 +429,8 @@ class AcceptorEmulator:
         os.replace(temporary, self._link)
 
     def _unplug(self) -> None:
+        self._held.clear()
+        self._outbox.clear()  # what was on the wire is gone with the cable
         if os.path.lexists(self._link):
             os.unlink(self._link)
         for fd in (self._master, self._slave):
@@ -357,7 +464,7 @@ class AcceptorEmulator:
                 master = self._master
             readers = [self._wake_r] + ([master] if master is not None else [])
             try:
-                ready, _, _ = select.select(readers, [], [], 0.005)
+                ready, _, _ = select.select(readers, [], [], self._wait_s())
             except (OSError, ValueError):
                 time.sleep(0.005)
                 continue
@@ -372,7 +479,14 @@ class AcceptorEmulator:
                     if data:
                         self._on_bytes(data)
                 self._restore_slave()
-                self._advance(time.monotonic())
+                now = time.monotonic()
+                self._advance(now)
+                self._transmit(now)
+
+    def _wait_s(self) -> float:
+        with self._lock:
+            due = self._outbox[0][0] if self._outbox else None
+        return 0.005 if due is None else min(0.005, max(0.0, due - time.monotonic()))
 
     def _on_bytes(self, data: bytes) -> None:
         bad_before = self._decoder.stats.crc_errors + self._decoder.stats.length_errors
@@ -389,11 +503,78 @@ class AcceptorEmulator:
     def _reply(self, frame: bytes) -> None:
         if self._silent or self._master is None:
             return
+        code = frame[2] if len(frame) > 2 else None  # a test may hand any bytes to _reply
+        if self._losses.get(code):
+            self._losses[code] -= 1
+            self.counters.replies_lost += 1
+            return
         if self._garble:
             self._garble -= 1
             frame = frame[:-1] + bytes((frame[-1] ^ 0xFF,))
+        elif code in _COUNTED_STATUSES:
+            self.counters.status_replies_sent += 1
+        shape = self._shape
+        if shape.perfect and not self._outbox and not self._held:  # nothing to queue behind
+            self._write(frame)
+            return
+        if self._rng.random() < shape.noise_probability:
+            frame = self._noise() + frame
+        self._held.append(frame)
+        if len(self._held) == 1:
+            self._held_since = time.monotonic()
+        if len(self._held) >= shape.burst:
+            self._release_held()
+
+    def _noise(self) -> bytes:
+        noise = bytearray()
+        for _ in range(self._rng.randint(1, self._shape.noise_max_bytes)):
+            if self._rng.random() < 0.2:
+                noise += bytes((codec.SYNC, self._rng.choice(_IMPOSSIBLE_LENGTHS)))
+            else:
+                noise.append(self._rng.choice(_NOISE_BYTES))
+        self.counters.noise_bytes += len(noise)
+        return bytes(noise)
+
+    def _release_held(self) -> None:
+        """Put the held replies on the line as one write, after the delay, never before an earlier one."""
+        if not self._held:
+            return
+        data = b"".join(self._held)
+        if len(self._held) > 1:
+            self.counters.multi_frame_writes += 1
+        self._held.clear()
+        shape = self._shape
+        now = time.monotonic()
+        delay = self._rng.uniform(*shape.delay_s)
+        if delay:
+            self.counters.replies_delayed += 1
+        pieces = [data]
+        if shape.split_gap_s is not None and len(data) > 1:
+            cuts = sorted(self._rng.sample(range(1, len(data)), min(len(data) - 1, self._rng.randint(1, 2))))
+            pieces = [data[start:end] for start, end in zip([0] + cuts, cuts + [len(data)])]
+            self.counters.split_writes += 1
+        # Each piece is due at its own lateness from now, but never before the
+        # bytes ahead of it: a line keeps order, and its latency stays bounded
+        # (one late tail does not make every later reply later still).
+        offset = now + delay
+        for index, piece in enumerate(pieces):
+            if index:
+                offset += self._rng.uniform(*shape.split_gap_s)
+            self._last_due = max(offset, self._last_due)
+            self._outbox.append((self._last_due, piece))
+
+    def _transmit(self, now: float) -> None:
+        """Write what is due; a burst that waited long enough goes out as it is."""
+        if self._held and now - self._held_since >= self._shape.burst_hold_s:
+            self._release_held()
+        while self._outbox and self._outbox[0][0] <= now:
+            self._write(self._outbox.popleft()[1])
+
+    def _write(self, data: bytes) -> None:
+        if self._master is None:
+            return
         try:
-            os.write(self._master, frame)
+            os.write(self._master, data)
         except OSError:
             pass
 
@@ -452,6 +633,11 @@ class AcceptorEmulator:
     def _on_ack(self) -> None:
         if self._phase != "vend_valid":
             return
+        if not self._phase_reported:
+            # The ACK answers the VEND VALID message (spec 6-4): one that comes
+            # before it was sent is meant for something else.
+            self.counters.early_acks += 1
+            return
         if self._drop_acks:
             self._drop_acks -= 1
             self.counters.acks_dropped += 1
@@ -508,7 +694,7 @@ class AcceptorEmulator:
     def _set_phase(self, phase: str) -> None:
         self._phase = phase
         self._phase_since = time.monotonic()
-        self._phase_extra = random.uniform(0.0, self.timings.jitter_s) if self.timings.jitter_s else 0.0
+        self._phase_extra = self._rng.uniform(0.0, self.timings.jitter_s) if self.timings.jitter_s else 0.0
         self._phase_reported = False
         if phase == "vend_valid":
             self.vend_valid_times.append(self._phase_since)

@@ -4,11 +4,24 @@ Every event is a frozen dataclass delivered on the driver's thread.  Amounts
 are CNY fen (¥1 = 100) so they add up without floats.  Only
 :class:`NoteCredited` means money; the others explain what happened to a note
 or ask the payment layer to reconcile against its journal.
+
+Every note gets a ``note_id`` when the driver sees it in escrow: unique per
+driver instance, it ties a note's :class:`NoteEscrowed`, :class:`NoteCredited`
+(as its ``sequence``), :class:`NoteReturned`, :class:`NoteUnaccounted` and
+:class:`PowerUpWithNote` together.  It is None only for a note whose escrow the
+driver never saw.  The ``note_id`` fields come last with a default, so older
+positional construction still works, and they are left out of equality
+(``compare=False``): two events saying the same thing about a note compare
+equal, as they did before the id existed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+def _note_id_field():
+    return field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -21,30 +34,44 @@ class AcceptorReady:
 
 @dataclass(frozen=True)
 class NoteEscrowed:
-    """A note sits in escrow; ``stacking`` is the decision taken (stack or return)."""
+    """A note sits in escrow; ``stacking`` is the decision taken (stack or return).
+
+    One per physical note: the acceptor repeating ESCROW for the same note
+    does not make another one."""
 
     denomination_fen: int | None  # None: escrow code not in the currency table
     escrow_code: int
     stacking: bool
+    note_id: int | None = _note_id_field()
 
 
 @dataclass(frozen=True)
 class NoteCredited:
     """The acceptor declared the note valid (VEND VALID): it is the customer's money now.
 
-    Exactly one per physical note.  ``sequence`` counts credited notes of this
-    driver instance from 1; journal it with the payment, before showing it.
+    Exactly one per physical note.  ``sequence`` is unique per driver
+    instance: it is the note's ``note_id``, given at escrow (so it rises with
+    every note, and skips the notes that were returned).  Journal the note
+    with the payment, under this reference, before showing it.
     """
 
     denomination_fen: int
     sequence: int
 
+    @property
+    def note_id(self) -> int:
+        """The same number as ``sequence``, by the name the other note events use."""
+        return self.sequence
+
 
 @dataclass(frozen=True)
 class NoteReturned:
-    """The acceptor took the RETURN command: the note goes back to the customer."""
+    """The note goes back to the customer: the acceptor took RETURN, or reported RETURNING.
+
+    At most one per note."""
 
     denomination_fen: int | None
+    note_id: int | None = _note_id_field()
 
 
 @dataclass(frozen=True)
@@ -70,6 +97,7 @@ class PowerUpWithNote:
     where: str
     denomination_fen: int | None
     already_credited: bool
+    note_id: int | None = _note_id_field()  # the note in flight the driver knew of, if any
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,7 @@ class NoteUnaccounted:
 
     denomination_fen: int | None
     reason: str
+    note_id: int | None = _note_id_field()  # None: a note whose escrow the driver did not see
 
 
 AcceptorEvent = (AcceptorReady | NoteEscrowed | NoteCredited | NoteReturned | NoteRejected
