@@ -10,17 +10,13 @@ from kiosk.device_monitor import DeviceMonitor
 from kiosk.service_monitor import CASH_OFF_ACCEPTOR, CASH_OFF_JOURNAL, CASH_OFF_STARTING, ServiceMonitor
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock():
+    """Seconds that move only when the test sets ``clock.now``."""
+    from types import SimpleNamespace
+
+    moment = SimpleNamespace(now=0.0)
+    return moment
 
 
 @pytest.fixture
@@ -28,7 +24,7 @@ def monitor(clock) -> ServiceMonitor:
     devices = DeviceMonitor(None)
     for device in (ACCEPTOR, PRINTER, CARD_READER):
         devices.update(DeviceStatus(device, DeviceState.ONLINE))
-    backend = BackendAvailability(grace_s=20, clock=clock)
+    backend = BackendAvailability(grace_s=20, clock=lambda: clock.now)
     backend.record_success()
     return ServiceMonitor(devices, backend)
 

@@ -28,25 +28,8 @@ def sim() -> Iterator[BackendSimulator]:
 @pytest.fixture
 def make_client(sim: BackendSimulator) -> Iterator[Callable[..., BackendClient]]:
     """Clients on the simulator; keyword arguments override the defaults."""
-    made: list[BackendClient] = []
-
-    def make(**overrides) -> BackendClient:
-        options = {
-            "base_url": sim.url,
-            "terminal_id": TERMINAL_ID,
-            "secret": SECRET,
-            "connect_timeout_s": 0.5,
-            "read_timeout_s": 1.0,
-            "backoff_s": 0.01,
-        }
-        options.update(overrides)
-        client = BackendClient(**options)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    yield from _client_factory({"base_url": sim.url, "terminal_id": TERMINAL_ID, "secret": SECRET,
+                                "connect_timeout_s": 0.5, "read_timeout_s": 1.0, "backoff_s": 0.01})
 
 
 @pytest.fixture
@@ -101,21 +84,16 @@ def hostile() -> Iterator[HostileServer]:
 def make_hostile_client(hostile: HostileServer) -> Iterator[Callable[..., BackendClient]]:
     """Clients on the hostile server with the shipped timeouts (3 s connect,
     10 s read: a trickle never trips them) and a 2 s call deadline."""
+    yield from _client_factory({"base_url": hostile.url, "terminal_id": TERMINAL_ID, "secret": SECRET,
+                                "connect_timeout_s": 3.0, "read_timeout_s": 10.0, "retries": 0,
+                                "backoff_s": 0.01, "call_deadline_s": 2.0})
+
+def _client_factory(defaults: dict):
+    """A fixture body: ``make(**overrides)`` builds clients on ``defaults``; all are closed after."""
     made: list[BackendClient] = []
 
     def make(**overrides) -> BackendClient:
-        options = {
-            "base_url": hostile.url,
-            "terminal_id": TERMINAL_ID,
-            "secret": SECRET,
-            "connect_timeout_s": 3.0,
-            "read_timeout_s": 10.0,
-            "retries": 0,
-            "backoff_s": 0.01,
-            "call_deadline_s": 2.0,
-        }
-        options.update(overrides)
-        client = BackendClient(**options)
+        client = BackendClient(**{**defaults, **overrides})
         made.append(client)
         return client
 
