@@ -182,16 +182,15 @@ def inspect(journal: str | Path, key_file: str | Path, key_id: str | None, *, li
         return Inspection(JournalProblem.MISSING,
                           f"the journal {journal} does not exist, but {identity.path} says journal "
                           f"{identity.journal_id} was made here", _RESTORE)
-    if journal.stat().st_size == 0:
-        return Inspection(JournalProblem.EMPTY, f"the journal {journal} is empty (0 bytes)", _RESTORE)
+    if (empty := _empty(journal)) is not None:
+        return empty
     if live and identity.running and not Path(f"{journal}-wal").exists():
         return Inspection(JournalProblem.WAL_LOST,
                           f"the kiosk stopped without closing the journal and its write-ahead log "
                           f"{journal}-wal is gone: the last payments before the stop are lost", _RESTORE)
-    try:
-        journal_id, _sealed_with = read_journal_facts(journal)
-    except sqlite3.DatabaseError as error:
-        return Inspection(JournalProblem.CORRUPT, f"the journal {journal} cannot be read: {error}", _RESTORE)
+    journal_id = _journal_id(journal)
+    if isinstance(journal_id, Inspection):
+        return journal_id
     if journal_id != identity.journal_id:
         return Inspection(JournalProblem.FOREIGN,
                           f"the journal {journal} is journal {journal_id or 'without identity'}, but this "
@@ -208,13 +207,22 @@ def _without_identity(journal: Path, present: bool) -> Inspection:
     """No identity file: a first start, or a journal made before identities (adopted)."""
     if not present:
         return Inspection(None)
+    problem = _empty(journal) or _journal_id(journal)
+    return problem if isinstance(problem, Inspection) else Inspection(None)
+
+
+def _empty(journal: Path) -> Inspection | None:
     if journal.stat().st_size == 0:
         return Inspection(JournalProblem.EMPTY, f"the journal {journal} is empty (0 bytes)", _RESTORE)
+    return None
+
+
+def _journal_id(journal: Path) -> str | None | Inspection:
+    """The journal's own id (None: a journal older than identities), or why it cannot be read."""
     try:
-        read_journal_facts(journal)
+        return read_journal_facts(journal)[0]
     except sqlite3.DatabaseError as error:
         return Inspection(JournalProblem.CORRUPT, f"the journal {journal} cannot be read: {error}", _RESTORE)
-    return Inspection(None)
 
 
 def new_journal_id() -> str:
