@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -98,7 +98,6 @@ class Kiosk:
     simulator: EmbeddedBackend | None = None
     # Called on the GUI thread once the drivers are up (the demo's device panel).
     on_devices_started: Callable[[KioskDevices], None] | None = None
-    _started: bool = field(default=False, repr=False)
 
     @property
     def window(self):
@@ -111,7 +110,6 @@ class Kiosk:
     def start(self, *, devices: bool = True) -> None:
         """Backend, screen, then (unless ``devices=False``: a bench measuring the screen
         alone first) :meth:`start_devices`."""
-        self._started = True
         if self.simulator is not None:
             self.simulator.start()
         self.controller.start()
@@ -126,16 +124,14 @@ class Kiosk:
                            on_acceptor_event=self.payments.acceptor_event)
         self.payments.start(controller.payments_ready.emit, controller.cash_off.emit)
 
-    def stop(self, timeout_s: float = 10.0) -> bool:
-        """Stop everything; True when it all ended within ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    def stop(self) -> None:
+        """Stop everything, in the reverse order of the start (each part bounds its own wait)."""
         self.controller.stop()
         self.devices.stop()
         self.payments.stop()
         self.archive.close()
         if self.simulator is not None:
             self.simulator.stop()
-        return time.monotonic() <= deadline
 
 
 def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,

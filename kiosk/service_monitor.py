@@ -14,15 +14,12 @@ Plain Python, no Qt: the controller feeds it and renders what it returns.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from enum import Enum
 
 from kiosk.availability import BackendAvailability
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.service_level import ServiceLevel
-
-log = logging.getLogger("kiosk.service")
 
 # Why cash is not offered, as the customer reads it (assets/i18n/messages.toml).
 CASH_OFF_ACCEPTOR = "home.no_cash"
@@ -47,7 +44,7 @@ class ServiceMonitor:
         self.journal, self.journal_problem = JournalReadiness.READY, None
 
     def journal_off(self, code: str, reason: str) -> None:
-        log.critical("cash is off: the money journal cannot be used", extra={"code": code, "reason": reason})
+        """The payment stack has logged and printed why; here it only changes the level."""
         self.journal, self.journal_problem = JournalReadiness.OFF, (code, reason)
 
     def level(self) -> ServiceLevel:
