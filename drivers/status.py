@@ -17,13 +17,22 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Callable
 
-ACCEPTOR = "acceptor"
-PRINTER = "printer"
-CARD_READER = "card_reader"
-DEVICES = (ACCEPTOR, PRINTER, CARD_READER)
+
+class DeviceName(StrEnum):
+    """Which device of the kiosk: the names config.toml's ``[devices]`` and the archive use."""
+
+    ACCEPTOR = "acceptor"
+    PRINTER = "printer"
+    CARD_READER = "card_reader"
+
+
+ACCEPTOR = DeviceName.ACCEPTOR
+PRINTER = DeviceName.PRINTER
+CARD_READER = DeviceName.CARD_READER
+DEVICES = tuple(DeviceName)
 
 
 class DeviceState(Enum):
@@ -73,7 +82,7 @@ Detail = AcceptorDetail | PrinterDetail | CardReaderDetail
 
 @dataclass(frozen=True)
 class DeviceStatus:
-    device: str
+    device: DeviceName
     state: DeviceState
     reason: str = ""
     detail: str = ""
@@ -111,9 +120,16 @@ class StatusPublisher:
         with self._lock:
             return self._status
 
-    def subscribe(self, listener: StatusListener) -> None:
+    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
+        """Hear every change from now on; returns the function that stops it."""
         with self._lock:
             self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+        return unsubscribe
 
     def publish(self, status: DeviceStatus) -> None:
         with self._lock:
