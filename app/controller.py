@@ -17,13 +17,13 @@ from PySide6.QtWidgets import QApplication
 
 from contract.errors import BackendError, as_backend_error
 from contract.masking import mask_account
-from contract.payment_state import REFERRED
 from drivers.status import DeviceStatus
 from kiosk.availability import BackendAvailability
 from kiosk.config import KioskConfig
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
-from kiosk.journey import Journey, LookupRequest, Step
+from kiosk.journey import Journey
+from kiosk.journey_state import LookupRequest, Step
 from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
@@ -316,11 +316,10 @@ class KioskApp(QObject):
     def _cash_in_not_opened(self, exc: BaseException) -> None:
         # Nothing was enabled, no money went in: say so and send to the counter.
         log.error("payment could not be opened", exc_info=exc)
-        self.journey.payment_finished(REFERRED, problem_key="pay.problem_journal", paid_fen=0)
+        self.journey.payment_referred("pay.problem_journal", nothing_paid=True)
 
-    def _on_cash_progress(self, progress) -> None:
-        self.journey.cash_in_progress(progress.transaction_no, progress.paid_fen, progress.notes_fen,
-                                      progress.returned_reason, progress.note_in_escrow)
+    def _on_cash_progress(self, payment) -> None:
+        self.journey.cash_in_progress(payment)
 
     def finish_payment(self) -> None:
         """"Finish paying" or "Cancel": money already stacked is paid in either way."""
@@ -344,16 +343,14 @@ class KioskApp(QObject):
             success=self._payment_done,
         ).failure(self._payment_failed).run_in_background()
 
-    def _payment_done(self, outcome) -> None:
-        self.journey.payment_finished(outcome.outcome, receipt_no=outcome.receipt_no,
-                                      problem_key=outcome.problem_key, slip_printed=outcome.slip_printed,
-                                      paid_fen=outcome.paid_fen)
+    def _payment_done(self, payment) -> None:
+        self.journey.payment_finished(payment)
 
     def _payment_failed(self, exc: BaseException) -> None:
         # The journal holds what was stacked; recovery on the next start
         # finishes it.  The customer is sent to the counter with the number.
         log.critical("payment could not be completed", exc_info=exc)
-        self.journey.payment_finished(REFERRED, problem_key="pay.problem_journal")
+        self.journey.payment_referred("pay.problem_journal")
 
     # -- heartbeat and availability ----------------------------------------------
     def heartbeat(self) -> None:

@@ -23,7 +23,7 @@ from app.assembly import build_kiosk
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import KioskConfig, default_config
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from kiosk.service_level import ServiceLevel
 from screens.stylesheet import stylesheet
 

@@ -54,7 +54,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from kiosk.backend.simulator import BackendSimulator  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.devices import KioskDevices  # noqa: E402
-from kiosk.journey import Step  # noqa: E402
+from kiosk.journey_state import Step  # noqa: E402
 from kiosk.logging_setup import configure_logging  # noqa: E402
 from app.assembly import Kiosk, build_kiosk  # noqa: E402
 from app.controller import KioskApp  # noqa: E402

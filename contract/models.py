@@ -27,16 +27,12 @@ terminals in the field (docs/api.md, "Conventions").
 
 from __future__ import annotations
 
-import json
-import math
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from contract.errors import MalformedReply
-from contract.masking import mask_address, mask_free_text, mask_name
+from contract.json_fields import Fields
+from contract.masking import mask_address, mask_name
 
 UTILITIES = ("electricity", "water", "gas")
 UNITS = ("kWh", "m³")
@@ -46,7 +42,6 @@ PAYMENT_STATUSES = ("posted",)
 TERMINAL_STATUSES = ("in_service", "degraded", "out_of_service")
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIGITS = re.compile(r"[0-9]+")
 # RFC 6750 section 2.1, b64token: what a bearer token may hold, so it always
 # fits an Authorization header (Latin-1, no line break).
@@ -54,12 +49,6 @@ _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # A receipt or transaction number: printed on the slip, logged, journaled.
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]*")
 
-# Money: integer fen in 64 bits, the journal's (SQLite INTEGER) range.
-FEN_MIN = -(2**63)
-FEN_MAX = 2**63 - 1
-# Quantities (kWh, m³) and prices per unit: finite, and far inside what a
-# float holds exactly enough to be drawn and summed.
-QUANTITY_LIMIT = 1e9
 # Counts.  docs/api.md gives bills "any length (the kiosk pages them)": twenty
 # years of monthly bills is far more than any screen pages through.
 MAX_BILLS = 240
@@ -69,16 +58,9 @@ MAX_NOTES = 100
 MAX_TIER = 99
 MAX_TOKEN_LIFETIME_S = 31 * 24 * 3600
 # Lengths of text, in characters.
-MAX_CODE_LENGTH = 32  # enumerations, account numbers, references
 MAX_NAME_LENGTH = 64  # holder, tariff tier names
 MAX_ADDRESS_LENGTH = 200
-MAX_TIME_LENGTH = 40
 MAX_TOKEN_LENGTH = 4096
-# Unicode categories no text of the contract needs, and that can break or
-# spoof what the kiosk writes: controls (incl. line breaks), format
-# characters (bidi overrides), lone surrogates (cannot be encoded as UTF-8),
-# private use, line and paragraph separators.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 # --- What the server sends --------------------------------------------------
@@ -197,7 +179,7 @@ class PaymentRequest:
 
 def parse_account(obj: Any) -> Account:
     """An account reply (docs/api.md, "GET /api/v1/accounts/...")."""
-    f = _Fields(obj)
+    f = Fields(obj)
     return Account(
         utility=f.text("utility", choices=UTILITIES),
         account_no=f.text("account_no", pattern=_DIGITS, expected="digits"),
@@ -220,7 +202,7 @@ def parse_account(obj: Any) -> Account:
 
 def parse_payment_result(obj: Any, *, replayed: bool = False) -> PaymentResult:
     """A payment reply (docs/api.md, "POST /api/v1/payments")."""
-    f = _Fields(obj)
+    f = Fields(obj)
     return PaymentResult(
         transaction_no=f.text("transaction_no", max_length=64, pattern=_REFERENCE,
                               expected="letters, digits and - _ / ."),
@@ -235,11 +217,11 @@ def parse_payment_result(obj: Any, *, replayed: bool = False) -> PaymentResult:
 
 
 def parse_heartbeat(obj: Any) -> Heartbeat:
-    return Heartbeat(server_time=_Fields(obj).time("server_time"))
+    return Heartbeat(server_time=Fields(obj).time("server_time"))
 
 
 def parse_auth_token(obj: Any) -> AuthToken:
-    f = _Fields(obj)
+    f = Fields(obj)
     return AuthToken(
         token=f.text("token", max_length=MAX_TOKEN_LENGTH, pattern=_BEARER_TOKEN,
                      expected="a bearer token (RFC 6750 b64token)"),
@@ -254,7 +236,7 @@ def parse_payment_request(obj: Any) -> PaymentRequest:
     contract share one definition of a well-typed field; the error is still a
     :class:`MalformedReply`, which the simulator answers as 400.
     """
-    f = _Fields(obj)
+    f = Fields(obj)
     return PaymentRequest(
         transaction_no=f.text("transaction_no"),
         terminal_id=f.text("terminal_id"),
@@ -272,7 +254,7 @@ def parse_payment_request(obj: Any) -> PaymentRequest:
     )
 
 
-def _parse_bill(f: _Fields) -> Bill:
+def _parse_bill(f: Fields) -> Bill:
     return Bill(
         period=f.text("period", pattern=_PERIOD, expected="a month YYYY-MM"),
         amount_fen=f.integer("amount_fen", minimum=0),
@@ -282,14 +264,14 @@ def _parse_bill(f: _Fields) -> Bill:
     )
 
 
-def _parse_usage_month(f: _Fields) -> UsageMonth:
+def _parse_usage_month(f: Fields) -> UsageMonth:
     return UsageMonth(
         month=f.text("month", pattern=_PERIOD, expected="a month YYYY-MM"),
         quantity=f.number("quantity"),
     )
 
 
-def _parse_tariff_tier(f: _Fields) -> TariffTier:
+def _parse_tariff_tier(f: Fields) -> TariffTier:
     return TariffTier(
         tier=f.integer("tier", minimum=1, maximum=MAX_TIER),
         name_zh=f.text("name_zh", max_length=MAX_NAME_LENGTH),
@@ -297,133 +279,3 @@ def _parse_tariff_tier(f: _Fields) -> TariffTier:
         up_to=f.number("up_to", nullable=True, minimum=0),
         price_fen_per_unit=f.number("price_fen_per_unit", minimum=0),
     )
-
-
-class _Fields:
-    """The fields of one JSON object, each read with its type checked.
-
-    ``path`` is where the object sits in the reply ("bills[2]"), so an error
-    names the full field path.
-    """
-
-    def __init__(self, obj: Any, path: str = "") -> None:
-        if not isinstance(obj, dict):
-            raise _wrong(path or "(reply)", "an object", obj)
-        self._obj = obj
-        self._path = path
-
-    def integer(
-        self, name: str, *, minimum: int = FEN_MIN, maximum: int = FEN_MAX
-    ) -> int:
-        """An integer within [minimum, maximum]; never wider than 64 bits."""
-        where, value = self._get(name)
-        # bool is a subclass of int in Python, but true is no amount of money.
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _wrong(where, "an integer", value)
-        minimum, maximum = max(minimum, FEN_MIN), min(maximum, FEN_MAX)
-        if not minimum <= value <= maximum:
-            raise _wrong(where, f"an integer from {minimum} to {maximum}", value)
-        return value
-
-    def number(
-        self,
-        name: str,
-        *,
-        nullable: bool = False,
-        minimum: float = -QUANTITY_LIMIT,
-        maximum: float = QUANTITY_LIMIT,
-    ) -> float | None:
-        where, value = self._get(name)
-        if value is None and nullable:
-            return None
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise _wrong(where, "a number or null" if nullable else "a number", value)
-        # Compared before float(): float() of a huge integer raises OverflowError.
-        if not (math.isfinite(value) and minimum <= value <= maximum):
-            raise _wrong(where, f"a finite number from {minimum:g} to {maximum:g}", value)
-        return float(value)
-
-    def text(
-        self,
-        name: str,
-        *,
-        choices: tuple[str, ...] = (),
-        pattern: re.Pattern[str] | None = None,
-        expected: str = "",
-        max_length: int = MAX_CODE_LENGTH,
-    ) -> str:
-        where, value = self._get(name)
-        if not isinstance(value, str) or not value:
-            raise _wrong(where, "a non-empty string", value)
-        if len(value) > max_length:
-            raise _wrong(where, f"text of at most {max_length} characters", value)
-        if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
-            raise _wrong(where, "text without control or unencodable characters", value)
-        if choices and value not in choices:
-            raise _wrong(where, "one of " + ", ".join(choices), value)
-        if pattern is not None and not pattern.fullmatch(value):
-            raise _wrong(where, expected or f"text matching {pattern.pattern}", value)
-        return value
-
-    def date(self, name: str) -> str:
-        value = self.text(name, pattern=_DATE, expected="a date YYYY-MM-DD")
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise _wrong(self._where(name), "a date YYYY-MM-DD", value) from None
-        return value
-
-    def time(self, name: str) -> str:
-        """An ISO 8601 time that says its UTC offset (a kiosk's clock may lie)."""
-        value = self.text(name, max_length=MAX_TIME_LENGTH)
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None or "T" not in value:
-            raise _wrong(self._where(name), "an ISO 8601 time with offset", value)
-        return value
-
-    def objects(self, name: str, *, max_items: int) -> list[_Fields]:
-        where, value = self._get(name)
-        if not isinstance(value, list):
-            raise _wrong(where, "an array", value)
-        if len(value) > max_items:
-            raise MalformedReply(
-                f"{where}: expected at most {max_items} entries, got {len(value)}", field=where
-            )
-        return [_Fields(item, f"{where}[{i}]") for i, item in enumerate(value)]
-
-    def _get(self, name: str) -> tuple[str, Any]:
-        where = self._where(name)
-        if name not in self._obj:
-            raise MalformedReply(f"{where}: missing", field=where)
-        return where, self._obj[name]
-
-    def _where(self, name: str) -> str:
-        return f"{self._path}.{name}" if self._path else name
-
-
-def _wrong(where: str, expected: str, value: Any) -> MalformedReply:
-    return MalformedReply(f"{where}: expected {expected}, got {_show(value)}", field=where)
-
-
-def _show(value: Any) -> str:
-    """The offending value in a form fit for kiosk.log: its kind and size, and
-    for text a masked form (:func:`contract.masking.mask_free_text`), never the
-    text itself -- a reply may carry a name or an address anywhere."""
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, int):
-        digits = len(str(abs(value)))  # bounded: the client refuses numbers of > 30 digits
-        return str(value) if digits <= 20 else f"an integer of {digits} digits"
-    if isinstance(value, float):
-        return json.dumps(value) if math.isfinite(value) else "a non-finite number"
-    if isinstance(value, str):
-        shown = json.dumps(mask_free_text(value), ensure_ascii=False)
-        return shown if mask_free_text(value) == value else f"{shown} ({len(value)} characters)"
-    if isinstance(value, list):
-        return f"an array of {len(value)} entries"
-    if isinstance(value, dict):
-        return f"an object of {len(value)} fields"
-    return type(value).__name__

@@ -15,7 +15,7 @@ told why.  :meth:`finish` stops intake, waits until the acceptor holds no note
 any more (a note already past escrow is still credited), then commits: money
 stacked is never "cancelled".
 
-Plain Python, no Qt: the screen gets :class:`CashInProgress` snapshots through
+Plain Python, no Qt: the screen gets :class:`CashPayment` snapshots through
 ``on_change`` (on the driver's thread; the GUI moves them to its own).
 """
 
@@ -34,6 +34,7 @@ from drivers.id003.events import (
     NoteReturned,
     NoteUnaccounted,
 )
+from kiosk.payment_record import CashPayment
 from offline_store.journal import NoteOutsideCashIn
 
 log = logging.getLogger("kiosk.payment")
@@ -41,27 +42,6 @@ log = logging.getLogger("kiosk.payment")
 SETTLE_TIMEOUT_S = 10.0  # a real acceptor stacks a note in about a second
 _SETTLE_POLL_S = 0.02
 _instances = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class CashInProgress:
-    """What the cash-in screen shows."""
-
-    transaction_no: str
-    amount_due_fen: int
-    cap_fen: int
-    paid_fen: int = 0
-    notes_fen: tuple[int, ...] = ()
-    # Why the last note came back (an i18n key), until the next note is stacked.
-    returned_reason: str = ""
-    note_in_escrow: bool = False
-    # The journal could not write: intake stopped (every note stacked so far
-    # is journaled; the one in escrow went back); the customer is referred.
-    journal_failed: bool = False
-
-    @property
-    def credited_to_balance_fen(self) -> int:
-        return max(0, self.paid_fen - self.amount_due_fen)
 
 
 @dataclass(frozen=True)
@@ -79,7 +59,7 @@ class CashInResult:
 
 class CashIn:
     def __init__(self, journal, acceptor, transaction_no: str, amount_due_fen: int, cap_fen: int,
-                 accepted_fen: frozenset[int], on_change: Callable[[CashInProgress], None],
+                 accepted_fen: frozenset[int], on_change: Callable[[CashPayment], None],
                  clock: Callable[[], float] = time.time, guard: Callable[[], str] | None = None) -> None:
         """``guard()`` says why the journal should take no more notes ("" when it can):
         e.g. the disk is nearly full.  It is asked before every note."""
@@ -97,15 +77,15 @@ class CashIn:
         self._marks: list[tuple[int, int]] = []  # (write-ahead mark id, fen) of notes told to stack
         self._intake_stopped = False  # the journal failed: every further note goes back
         self._guard = guard
-        self._progress = CashInProgress(transaction_no, amount_due_fen, cap_fen)
+        self._progress = CashPayment(amount_due_fen, cap_fen, transaction_no)
 
     @property
-    def progress(self) -> CashInProgress:
+    def progress(self) -> CashPayment:
         with self._lock:
             return self._progress
 
     # -- life cycle (GUI side; finish() blocks: call it from a worker) ------------
-    def start(self) -> CashInProgress:
+    def start(self) -> CashPayment:
         self._journal.start_cash_in(self._progress.transaction_no)
         self._acceptor.subscribe(self._on_event)
         self._acceptor.set_decider(self.decide)

@@ -16,149 +16,27 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from contract.account_number import AccountNumberRule, NumberProblem
-from contract.payment_state import CANCELLED
+from contract.payment_state import CANCELLED, REFERRED
+from kiosk.journey_state import (
+    ADVICE,
+    MONEY_STEPS,
+    CashInRequest,
+    IdlePrompt,
+    JourneyState,
+    LookupFailure,
+    LookupRequest,
+    PayNotice,
+    Step,
+)
+from kiosk.payment_record import CashPayment
 
 if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
     from contract.errors import BackendError
     from contract.models import Account
-
-
-class Step(Enum):
-    HOME = "home"
-    UTILITY = "utility"
-    ACCOUNT = "account"
-    CARD = "card"
-    LOOKUP = "lookup"
-    OVERVIEW = "overview"
-    FAILED = "failed"
-    PAY_NOTICE = "pay_notice"
-    CASH_IN = "cash_in"
-    PAYING = "paying"
-    PAID = "paid"
-
-
-# Steps where money may be in the acceptor: no going back, no idle wipe.
-MONEY_STEPS = (Step.CASH_IN, Step.PAYING)
-
-
-# The step bar shows the customer where they are; LOOKUP and FAILED sit on the
-# bar position of the step they belong to.
-STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW, Step.CASH_IN)
-_BAR_POSITION = {
-    Step.UTILITY: 0,
-    Step.ACCOUNT: 1,
-    Step.CARD: 1,
-    Step.LOOKUP: 1,
-    Step.FAILED: 1,
-    Step.OVERVIEW: 2,
-    Step.PAY_NOTICE: 3,
-    Step.CASH_IN: 3,
-    Step.PAYING: 3,
-    Step.PAID: 3,
-}
-
-# What a customer should do after each kind of failure (i18n keys).
-_ADVICE = {
-    "error.account_not_found": "advice.check_number",
-    "error.account_closed": "advice.go_to_counter",
-    "error.network_down": "advice.try_later_or_counter",
-    "error.backend_failed": "advice.try_later_or_counter",
-    "error.terminal_not_authorised": "advice.go_to_counter",
-    "error.request_rejected": "advice.go_to_counter",
-    "error.card_unreadable": "advice.card_reinsert",
-    "error.card_unknown_utility": "advice.go_to_counter",
-}
-
-
-@dataclass(frozen=True)
-class LookupFailure:
-    """What went wrong, for the customer (i18n keys) and the technician (code)."""
-
-    reason_key: str
-    advice_key: str
-    code: str
-    retryable: bool
-
-
-@dataclass(frozen=True)
-class LookupRequest:
-    """The effect :meth:`Journey.submit` asks its owner to carry out."""
-
-    ticket: int
-    utility_id: str
-    account_no: str
-
-
-@dataclass(frozen=True)
-class IdlePrompt:
-    seconds_left: int
-    # During cash-in the countdown ends in paying in what was stacked, not in a wipe.
-    cash_in: bool = False
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    """What the payment screens show; amounts in fen."""
-
-    amount_due_fen: int
-    cap_fen: int
-    slip_available: bool
-    accepted_yuan: tuple[int, ...]
-    transaction_no: str = ""  # known once the journal has opened the payment
-    paid_fen: int = 0
-    notes_fen: tuple[int, ...] = ()
-    returned_reason: str = ""  # i18n key: why the last note came back
-    note_in_escrow: bool = False
-    # The result: "posted", "pending" (received, to be posted), "referred"
-    # (go to the counter), "cancelled" (nothing paid in).
-    outcome: str = ""
-    receipt_no: str = ""
-    problem_key: str = ""  # i18n key: what went wrong, for a referral
-    slip_printed: bool = False
-
-    @property
-    def credited_to_balance_fen(self) -> int:
-        return max(0, self.paid_fen - self.amount_due_fen)
-
-    @property
-    def still_due_fen(self) -> int:
-        return max(0, self.amount_due_fen - self.paid_fen)
-
-
-@dataclass(frozen=True)
-class CashInRequest:
-    """The effect :meth:`Journey.begin_cash_in` asks its owner to carry out."""
-
-    utility_id: str
-    account: Account
-    amount_due_fen: int
-    cap_fen: int
-
-
-@dataclass(frozen=True)
-class JourneyState:
-    step: Step = Step.HOME
-    utility_id: str | None = None
-    digits: str = ""
-    field_problem: NumberProblem | None = None
-    account: Account | None = None
-    failure: LookupFailure | None = None
-    idle_prompt: IdlePrompt | None = None
-    by_card: bool = False
-    payment: PaymentView | None = None
-
-    @property
-    def step_bar_position(self) -> int | None:
-        return _BAR_POSITION.get(self.step)
-
-    @property
-    def holds_customer_data(self) -> bool:
-        return self.step is not Step.HOME
 
 
 Listener = Callable[[JourneyState], None]
@@ -244,7 +122,7 @@ class Journey:
             self._fail_card("error.card_unreadable", code)
 
     def _fail_card(self, reason_key: str, code: str) -> None:
-        failure = LookupFailure(reason_key, _ADVICE[reason_key], code, retryable=False)
+        failure = LookupFailure(reason_key, ADVICE[reason_key], code, retryable=False)
         self._set(JourneyState(step=Step.FAILED, failure=failure, by_card=True))
 
     def choose_utility(self, utility_id: str) -> None:
@@ -335,7 +213,7 @@ class Journey:
         elif state.step is Step.LOOKUP:
             self.cancel_lookup()
         elif state.step is Step.PAY_NOTICE:
-            self._set(replace(state, step=Step.OVERVIEW, payment=None))
+            self._set(replace(state, step=Step.OVERVIEW, notice=None, payment=None))
         elif state.step in MONEY_STEPS or state.step is Step.PAID:
             return  # money in play: only "Done"/"Cancel" on the cash-in screen end it
         elif state.by_card and state.step in (Step.FAILED, Step.OVERVIEW):
@@ -352,8 +230,8 @@ class Journey:
         if state.step is not Step.OVERVIEW or state.account is None or state.account.closed:
             return
         due = max(0, state.account.arrears_fen)
-        self._set(replace(state, step=Step.PAY_NOTICE,
-                          payment=PaymentView(due, cap_fen, slip_available, tuple(accepted_yuan))))
+        self._set(replace(state, step=Step.PAY_NOTICE, notice=PayNotice(slip_available, tuple(accepted_yuan)),
+                          payment=CashPayment(due, cap_fen)))
 
     def begin_cash_in(self) -> CashInRequest | None:
         """The customer read the notice and goes on: open the payment, enable the acceptor."""
@@ -365,16 +243,12 @@ class Journey:
         return CashInRequest(state.utility_id or state.account.utility, state.account,
                              state.payment.amount_due_fen, state.payment.cap_fen)
 
-    def cash_in_progress(self, transaction_no: str, paid_fen: int, notes_fen: tuple[int, ...],
-                         returned_reason: str, note_in_escrow: bool) -> None:
+    def cash_in_progress(self, payment: CashPayment) -> None:
         """News from the cash-in (a note stacked or returned): the customer is active."""
         if self._state.step is not Step.CASH_IN or self._state.payment is None:
             return
         self.touch()
-        state = self._state
-        self._set(replace(state, payment=replace(
-            state.payment, transaction_no=transaction_no, paid_fen=paid_fen, notes_fen=tuple(notes_fen),
-            returned_reason=returned_reason, note_in_escrow=note_in_escrow)))
+        self._set(replace(self._state, payment=payment))
 
     def finish_cash_in(self) -> bool:
         """"Done" (or "Cancel", or the cash-in timed out): True if the owner should finish it now.
@@ -387,19 +261,25 @@ class Journey:
         self._set(replace(state, step=Step.PAYING, idle_prompt=None))
         return True
 
-    def payment_finished(self, outcome: str, *, receipt_no: str = "", problem_key: str = "",
-                         slip_printed: bool = False, paid_fen: int | None = None) -> None:
+    def payment_finished(self, payment: CashPayment) -> None:
+        """The payment's result (``payment.outcome`` set): the result screen, or the account
+        again when nothing went in."""
         state = self._state
         if state.step not in (Step.PAYING, Step.CASH_IN) or state.payment is None:
             return
         self.touch()
-        payment = replace(state.payment, outcome=outcome, receipt_no=receipt_no, problem_key=problem_key,
-                          slip_printed=slip_printed, note_in_escrow=False,
-                          paid_fen=state.payment.paid_fen if paid_fen is None else paid_fen)
-        if outcome == CANCELLED:  # nothing went in: back to the account
-            self._set(replace(state, step=Step.OVERVIEW, payment=None))
+        if payment.outcome == CANCELLED:  # nothing went in: back to the account
+            self._set(replace(state, step=Step.OVERVIEW, notice=None, payment=None))
         else:
-            self._set(replace(state, step=Step.PAID, payment=payment))
+            self._set(replace(state, step=Step.PAID, payment=replace(payment, note_in_escrow=False)))
+
+    def payment_referred(self, problem_key: str, *, nothing_paid: bool = False) -> None:
+        """The payment could not be opened or completed: the customer goes to the counter
+        with the transaction number; what the journal holds is finished by recovery."""
+        payment = self._state.payment
+        if payment is not None:
+            self.payment_finished(replace(payment, outcome=REFERRED, problem_key=problem_key,
+                                          **({"paid_fen": 0, "notes_fen": ()} if nothing_paid else {})))
 
     def go_home(self) -> None:
         """Forget the customer: number, account, failure — everything.
@@ -425,7 +305,7 @@ class Journey:
         self._pending_ticket = None
         failure = LookupFailure(
             reason_key=error.reason_key,
-            advice_key=_ADVICE.get(error.reason_key, "advice.try_later_or_counter"),
+            advice_key=ADVICE.get(error.reason_key, "advice.try_later_or_counter"),
             code=error.code,
             retryable=error.retryable,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers.pcsc.events import CardError, CardInserted
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from kiosk.service_level import ServiceLevel
 
 

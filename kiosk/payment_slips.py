@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from contract.payment_rules import credited_to_balance_fen
 from contract.payment_state import PENDING, POSTED, REFERRED, PaymentState
 from drivers.escpos.slip import (
     PAPER_80MM,
@@ -74,7 +75,6 @@ class PaymentSlipData:
     amount_due_fen: int
     paid_fen: int
     notes: tuple[tuple[int, int], ...]
-    credited_to_balance_fen: int
     status: Status
     receipt_no: str = ""
     balance_after_fen: int | None = None
@@ -89,12 +89,9 @@ class PaymentSlipData:
         if (self.status == POSTED) != bool(self.receipt_no.strip()):
             raise ValueError(f"receipt_no={self.receipt_no!r} with status={self.status!r}: "
                              "a receipt number exactly when the payment is posted")
-        for name in ("amount_due_fen", "paid_fen", "credited_to_balance_fen"):
+        for name in ("amount_due_fen", "paid_fen"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)}: an amount on a slip is never negative")
-        if self.credited_to_balance_fen > self.paid_fen:
-            raise ValueError(f"credited_to_balance_fen={self.credited_to_balance_fen} is more than "
-                             f"paid_fen={self.paid_fen}")
         if any(denomination <= 0 or count <= 0 for denomination, count in self.notes):
             raise ValueError(f"notes={self.notes!r}: denominations and counts are positive")
         notes_fen = sum(denomination * count for denomination, count in self.notes)
@@ -102,6 +99,10 @@ class PaymentSlipData:
             raise ValueError(f"notes add up to {notes_fen} fen but paid_fen={self.paid_fen}")
         _check_masked("account_masked", self.account_masked, required=True)
         _check_masked("holder_masked", self.holder_masked, required=False)
+
+    @property
+    def credited_to_balance_fen(self) -> int:
+        return credited_to_balance_fen(self.paid_fen, self.amount_due_fen)
 
     @property
     def counter_zh(self) -> str:

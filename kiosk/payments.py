@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
-from contract.payment_state import CANCELLED, FINAL, PENDING, REFERRED, PaymentState
-from kiosk.cash_in import CashIn, CashInProgress
+from contract.payment_state import CANCELLED, FINAL, PENDING, REFERRED
+from kiosk.cash_in import CashIn
 from kiosk.config import KioskConfig
-from kiosk.journey import CashInRequest
+from kiosk.journey_state import CashInRequest
+from kiosk.payment_record import CashPayment
 from offline_store.disk_reserve import note_guard
 
 log = logging.getLogger("kiosk.payment")
@@ -35,18 +36,6 @@ _POLL_S = 0.05
 
 class CashUnavailable(Exception):
     """The journal cannot take a payment now (its disk); ``str()`` is the technician's reason."""
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    """What the result screen shows."""
-
-    outcome: PaymentState  # POSTED | PENDING | REFERRED | CANCELLED
-    transaction_no: str
-    paid_fen: int
-    receipt_no: str = ""
-    problem_key: str = ""
-    slip_printed: bool = False
 
 
 class PaymentService:
@@ -63,7 +52,7 @@ class PaymentService:
         self._clock = clock
 
     # -- on a worker: the customer goes on from the notice --------------------------
-    def open(self, request: CashInRequest, on_change: Callable[[CashInProgress], None]) -> CashIn:
+    def open(self, request: CashInRequest, on_change: Callable[[CashPayment], None]) -> CashIn:
         """Journal the payment (opened), then enable the acceptor for it.
 
         Raises :class:`CashUnavailable` when the journal's disk cannot take a
@@ -85,11 +74,12 @@ class PaymentService:
         return cash_in
 
     # -- on a worker: "Done", "Cancel" or the cash-in timed out --------------------------
-    def complete(self, cash_in: CashIn) -> PaymentOutcome:
+    def complete(self, cash_in: CashIn) -> CashPayment:
+        """The payment finished: the cash-in's record with its result."""
         result = cash_in.finish()
         txn = result.transaction_no
         if not result.committed:
-            return PaymentOutcome(CANCELLED, txn, 0)
+            return replace(cash_in.progress, outcome=CANCELLED, paid_fen=0, notes_fen=(), note_in_escrow=False)
         if result.commit_failed:
             return self._uncommitted(cash_in, result)
         self.sync.wake()
@@ -109,10 +99,11 @@ class PaymentService:
             slip_printed = False
         log.info("payment finished", extra={"txn": txn, "outcome": outcome, "paid_fen": result.paid_fen,
                                             "slip": slip_printed})
-        return PaymentOutcome(outcome, txn, result.paid_fen, receipt_no=getattr(payment, "receipt_no", "") or "",
-                              problem_key=problem, slip_printed=slip_printed)
+        return replace(cash_in.progress, outcome=outcome, paid_fen=result.paid_fen, note_in_escrow=False,
+                       receipt_no=getattr(payment, "receipt_no", "") or "", problem_key=problem,
+                       slip_printed=slip_printed)
 
-    def _uncommitted(self, cash_in: CashIn, result) -> PaymentOutcome:
+    def _uncommitted(self, cash_in: CashIn, result) -> CashPayment:
         """The disk failed the commit: every note is journaled and recovery posts it at
         the next start; the customer takes a referral slip to the counter."""
         txn = result.transaction_no
@@ -121,8 +112,8 @@ class PaymentService:
         except Exception:  # noqa: BLE001 - a journal that cannot even be read: the screen shows the number
             log.exception("referral slip not printed", extra={"txn": txn})
             slip_printed = False
-        return PaymentOutcome(PENDING, txn, result.paid_fen, problem_key="pay.problem_journal",
-                              slip_printed=slip_printed)
+        return replace(cash_in.progress, outcome=PENDING, paid_fen=result.paid_fen, note_in_escrow=False,
+                       problem_key="pay.problem_journal", slip_printed=slip_printed)
 
     def _wait_for_posting(self, txn: str):
         deadline = time.monotonic() + self.posting_wait_s
@@ -186,5 +177,5 @@ class PaymentService:
             utility_name_en=utility.name_en, account_masked=payment.account_masked,
             holder_masked=payment.holder_masked, amount_due_fen=payment.amount_due_fen,
             paid_fen=payment.paid_fen, notes=tuple(sorted(payment.note_counts.items())),
-            credited_to_balance_fen=max(0, payment.paid_fen - payment.amount_due_fen), status=outcome,
+            status=outcome,
             receipt_no=payment.receipt_no or "", balance_after_fen=payment.balance_after_fen)

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, centered, set_role
 from screens.nav_bar import NavBar
 

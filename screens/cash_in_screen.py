@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, set_role
 
 

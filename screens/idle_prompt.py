@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.journey import IdlePrompt
+from kiosk.journey_state import IdlePrompt
 from screens.context import RenderContext, set_role
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig
-from kiosk.journey import JourneyState, Step
+from kiosk.journey_state import JourneyState, Step
 from screens.context import RenderContext
 from screens.footer import Footer
 from screens.header import Header

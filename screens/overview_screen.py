@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from contract.models import Account
 from kiosk.i18n import yuan
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from contract.masking import mask_account
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar

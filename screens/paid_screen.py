@@ -6,12 +6,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 
 _TITLE = {"posted": "paid.posted", "pending": "paid.pending", "referred": "paid.referred"}
-_ADVICE = {"posted": "paid.posted_advice", "pending": "paid.pending_advice", "referred": "paid.referred_advice"}
+ADVICE = {"posted": "paid.posted_advice", "pending": "paid.pending_advice", "referred": "paid.referred_advice"}
 
 
 class PaidScreen(QWidget):
@@ -68,7 +68,7 @@ class PaidScreen(QWidget):
             name.setText(text_name)
             value.setText(text_value)
         # Whatever the outcome, a problem (a note may be inside the acceptor) sends to the counter.
-        advice = "paid.referred_advice" if payment.problem_key else _ADVICE[payment.outcome]
+        advice = "paid.referred_advice" if payment.problem_key else ADVICE[payment.outcome]
         self.advice.setText(tr(advice, hotline=ctx.config.terminal.hotline,
                                transaction_no=payment.transaction_no))
         self.slip.setText(tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip"))

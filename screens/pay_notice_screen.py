@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 
@@ -44,8 +44,8 @@ class PayNoticeScreen(QWidget):
 
     def render(self, ctx: RenderContext, state: JourneyState) -> None:
         self.nav.render(ctx)
-        payment = state.payment
-        if payment is None:
+        payment, notice = state.payment, state.notice
+        if payment is None or notice is None:
             self.wipe()
             return
         tr = ctx.tr
@@ -55,11 +55,11 @@ class PayNoticeScreen(QWidget):
         self.due.setText(yuan(payment.amount_due_fen))
         set_role(self.due, "bigAmount", settled="false" if owes else "true")
         self.no_change.setText(tr("pay.no_change"))
-        notes = "、".join(f"¥{n}" for n in payment.accepted_yuan) if ctx.lang == "zh" else \
-            ", ".join(f"¥{n}" for n in payment.accepted_yuan)
+        notes = "、".join(f"¥{n}" for n in notice.accepted_yuan) if ctx.lang == "zh" else \
+            ", ".join(f"¥{n}" for n in notice.accepted_yuan)
         self.notes.setText(tr("pay.accepted_notes", notes=notes, cap=yuan(payment.cap_fen)))
         self.no_slip.setText("⚠ " + tr("pay.no_slip"))
-        self.no_slip.setVisible(not payment.slip_available)
+        self.no_slip.setVisible(not notice.slip_available)
         self.start.setText(tr("pay.start"))
 
     def wipe(self) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, centered, set_role
 from screens.spinner import Spinner
 

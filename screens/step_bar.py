@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from kiosk.journey import STEP_BAR
+from kiosk.journey_state import STEP_BAR
 from screens.context import RenderContext, set_role
 
 

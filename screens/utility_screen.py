@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.config import UtilityConfig
-from kiosk.journey import JourneyState
+from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 

@@ -42,7 +42,7 @@ from kiosk.backend.client import BackendClient  # noqa: E402
 from kiosk.backend.seed import DEMO_ACCOUNTS  # noqa: E402
 from kiosk.config import KioskConfig, default_config  # noqa: E402
 from kiosk.devices import KioskDevices  # noqa: E402
-from kiosk.journey import CashInRequest  # noqa: E402
+from kiosk.journey_state import CashInRequest  # noqa: E402
 from kiosk.payment_stack import PaymentStack  # noqa: E402
 from kiosk.payments import CashUnavailable  # noqa: E402
 

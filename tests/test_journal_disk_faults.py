@@ -20,7 +20,7 @@ from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import default_config
 from kiosk.devices import KioskDevices
-from kiosk.journey import CashInRequest
+from kiosk.journey_state import CashInRequest
 from kiosk.payment_stack import PaymentStack
 from kiosk.payments import CashUnavailable
 

@@ -11,7 +11,8 @@ from contract.account_number import AccountNumberRule, NumberProblem, luhn_check
 from contract.errors import AccountNotFound, BackendUnreachable
 from contract.models import parse_account
 from kiosk.backend.seed import seed_accounts
-from kiosk.journey import Journey, Step
+from kiosk.journey import Journey
+from kiosk.journey_state import Step
 
 ELECTRICITY = AccountNumberRule(length=10, check="luhn")
 WATER = AccountNumberRule(length=8)

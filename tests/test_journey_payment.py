@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from contract.account_number import AccountNumberRule
 from contract.models import parse_account
+from contract.payment_state import CANCELLED, PENDING
 from kiosk.backend.seed import DEMO_ACCOUNTS, seed_accounts
-from kiosk.journey import Journey, Step
+from kiosk.journey import Journey
+from kiosk.journey_state import Step
+from kiosk.payment_record import CashPayment
 
 NOTES = (1, 5, 10, 20, 50, 100)
 
@@ -36,6 +41,12 @@ def account(name: str):
     return parse_account(next(a for a in seed_accounts() if a["account_no"] == number))
 
 
+def stacked(journey: Journey, transaction_no: str, notes_fen: tuple[int, ...]) -> CashPayment:
+    """What the cash-in reports once these notes are stacked."""
+    return replace(journey.state.payment, transaction_no=transaction_no, paid_fen=sum(notes_fen),
+                   notes_fen=notes_fen)
+
+
 def at_overview(journey: Journey, name: str = "electricity_arrears") -> Journey:
     journey.start_inquiry()
     journey.choose_utility("electricity")
@@ -62,7 +73,7 @@ def test_pay_shows_the_notice_with_the_amount_due_before_any_money_goes_in(journ
     state = journey.state
     assert state.step is Step.PAY_NOTICE
     assert state.payment.amount_due_fen == owed > 0
-    assert not state.payment.slip_available  # the notice says so, the customer chooses
+    assert not state.notice.slip_available  # the notice says so, the customer chooses
 
 
 def test_back_from_the_notice_returns_to_the_account_without_a_payment(journey):
@@ -95,7 +106,7 @@ def test_each_stacked_note_shows_the_running_total_and_what_is_still_due(journey
     cashing_in(journey)
     due = journey.state.payment.amount_due_fen
 
-    journey.cash_in_progress("KS-0001-20261123-000001", 10_000, (10_000,), "", False)
+    journey.cash_in_progress(stacked(journey, "KS-0001-20261123-000001", (10_000,)))
 
     payment = journey.state.payment
     assert payment.paid_fen == 10_000 and payment.still_due_fen == max(0, due - 10_000)
@@ -104,7 +115,7 @@ def test_each_stacked_note_shows_the_running_total_and_what_is_still_due(journey
 
 def test_money_in_play_cannot_be_left_by_back_or_home(journey):
     cashing_in(journey)
-    journey.cash_in_progress("T1", 5_000, (5_000,), "", False)
+    journey.cash_in_progress(stacked(journey, "T1", (5_000,)))
 
     journey.back()
     journey.go_home()
@@ -114,7 +125,7 @@ def test_money_in_play_cannot_be_left_by_back_or_home(journey):
 
 def test_an_idle_customer_is_asked_during_cash_in_and_the_timeout_pays_in_what_was_stacked(journey, clock):
     cashing_in(journey)
-    journey.cash_in_progress("T1", 2_000, (2_000,), "", False)
+    journey.cash_in_progress(stacked(journey, "T1", (2_000,)))
 
     clock.now += 46
     assert journey.tick() is False
@@ -131,7 +142,7 @@ def test_a_note_during_the_prompt_means_the_customer_is_still_there(journey, clo
     journey.tick()
     assert journey.state.idle_prompt is not None
 
-    journey.cash_in_progress("T1", 1_000, (1_000,), "", False)
+    journey.cash_in_progress(stacked(journey, "T1", (1_000,)))
 
     assert journey.state.idle_prompt is None
     clock.now += 50
@@ -155,10 +166,10 @@ def test_waiting_for_the_posting_is_not_idleness(journey, clock):
 
 def test_a_pending_payment_is_shown_as_received_and_then_wiped_when_idle(journey, clock):
     cashing_in(journey)
-    journey.cash_in_progress("T1", 10_000, (10_000,), "", False)
+    journey.cash_in_progress(stacked(journey, "T1", (10_000,)))
     journey.finish_cash_in()
 
-    journey.payment_finished("pending", slip_printed=True)
+    journey.payment_finished(replace(journey.state.payment, outcome=PENDING, slip_printed=True))
 
     assert journey.state.step is Step.PAID and journey.state.payment.outcome == "pending"
     clock.now += 61
@@ -172,7 +183,7 @@ def test_nothing_paid_in_returns_to_the_account(journey):
     cashing_in(journey)
     journey.finish_cash_in()
 
-    journey.payment_finished("cancelled")
+    journey.payment_finished(replace(journey.state.payment, outcome=CANCELLED))
 
     assert journey.state.step is Step.OVERVIEW and journey.state.payment is None
 
@@ -181,6 +192,6 @@ def test_more_than_owed_is_credited_to_the_balance(journey):
     cashing_in(journey)
     due = journey.state.payment.amount_due_fen
 
-    journey.cash_in_progress("T1", due + 1_500, (due + 1_500,), "", False)
+    journey.cash_in_progress(stacked(journey, "T1", (due + 1_500,)))
 
     assert journey.state.payment.credited_to_balance_fen == 1_500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drivers.pcsc.card_app import CardInfo, Utility
 from drivers.pcsc.events import CardError, CardInserted, CardRemoved
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
 from kiosk.service_level import ServiceLevel, out_of_order
 

@@ -40,7 +40,6 @@ def paid(**changes) -> PaymentSlipData:
         amount_due_fen=8640,
         paid_fen=25000,
         notes=((5000, 1), (10000, 2)),
-        credited_to_balance_fen=16360,
         status="posted",
         receipt_no="R2026112300042",
         balance_after_fen=16360,
@@ -207,15 +206,13 @@ def test_referred_slip_without_a_counter_hint_names_any_staffed_counter():
 
 
 def test_a_prepayment_with_nothing_due_credits_all_of_it_to_the_balance():
-    slip = printed(payment_slip(paid(amount_due_fen=0, paid_fen=10000, notes=((10000, 1),),
-                                     credited_to_balance_fen=10000, balance_after_fen=26000)))
+    slip = printed(payment_slip(paid(amount_due_fen=0, paid_fen=10000, notes=((10000, 1),), balance_after_fen=26000)))
     assert slip.line_with("应缴 Amount due").text.endswith("￥0.00")
     assert slip.line_with("预存 To your balance").text.endswith("￥100.00")
 
 
 def test_large_amounts_have_thousands_separators_and_jiao_notes_keep_their_decimals():
-    data = paid(amount_due_fen=123450, paid_fen=123450, notes=((10000, 12), (2000, 1), (1000, 1), (50, 9)),
-                credited_to_balance_fen=0, balance_after_fen=0)
+    data = paid(amount_due_fen=123450, paid_fen=123450, notes=((10000, 12), (2000, 1), (1000, 1), (50, 9)), balance_after_fen=0)
     slip = printed(payment_slip(data, PAPER_58MM))
     assert slip.line_with("应缴 Amount due").text.endswith("￥1,234.50")
     assert " ".join(slip.line_with("￥100 × 12").text.split()) == "￥100 × 12 ￥1,200.00"
@@ -246,7 +243,7 @@ def test_referral_slip_for_a_rejected_account_says_the_money_is_recorded_but_not
 
 
 def test_referral_slip_when_no_money_was_taken_says_so():
-    data = referred(paid_fen=0, notes=(), credited_to_balance_fen=0)
+    data = referred(paid_fen=0, notes=())
     slip = printed(referral_slip(data, "第一张纸币卡在收款机内。", "The first note jammed in the acceptor."))
     assert has(slip, "本次没有收到钱款。") and has(slip, "No money was taken this time.")
     assert slip.line_with("实收 Paid").text.endswith("￥0.00")
@@ -287,13 +284,17 @@ def test_recovery_slip_of_a_payment_that_posted_on_restart_shows_the_receipt():
     ({"receipt_no": ""}, "receipt number exactly when the payment is posted"),
     ({"status": "pending"}, "receipt number exactly when the payment is posted"),
     ({"transaction_no": ""}, "transaction_no is empty"),
-    ({"credited_to_balance_fen": 30000}, "more than paid_fen"),
     ({"amount_due_fen": -1}, "never negative"),
 ], ids=["account", "account-long-run", "name", "notes-sum", "note-count", "status", "posted-no-receipt",
-        "pending-with-receipt", "no-transaction", "credit-over-paid", "negative"])
+        "pending-with-receipt", "no-transaction", "negative"])
 def test_slip_data_that_would_print_personal_data_or_wrong_figures_is_refused(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         paid(**changes)
+
+
+def test_what_a_slip_credits_to_the_balance_is_what_was_paid_above_the_amount_due():
+    assert paid().credited_to_balance_fen == 25000 - 8640
+    assert paid(amount_due_fen=30000, status="pending", receipt_no="").credited_to_balance_fen == 0
 
 
 def test_a_customer_without_a_name_on_record_gets_a_slip_without_the_name_line():

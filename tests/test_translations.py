@@ -11,7 +11,7 @@ import pytest
 from contract.account_number import NumberProblem
 from contract import errors
 from kiosk.i18n import Translator, catalog
-from kiosk.journey import _ADVICE, STEP_BAR
+from kiosk.journey_state import ADVICE, STEP_BAR
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -33,7 +33,7 @@ def keys_used_in_code() -> set[str]:
     found |= {"overview.bill_paid", "overview.bill_unpaid"}
     found |= {cls.reason_key for cls in vars(errors).values()
               if isinstance(cls, type) and issubclass(cls, errors.BackendError)}
-    found |= set(_ADVICE.values())
+    found |= set(ADVICE.values())
     sections = {k.split(".")[0] for k in catalog()}
     # A literal ending in "." or "_" is a prefix completed at run time (added above).
     return {key for key in found if key.split(".")[0] in sections and not key.endswith((".", "_"))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract.payment_rules import credited_to_balance_fen
 from offline_store.journal.states import PaymentState, UnassignedKind
 
 
@@ -45,8 +46,7 @@ class Payment:
 
     @property
     def credited_to_balance_fen(self) -> int:
-        """No change is given: what is paid above the amount due goes to the balance."""
-        return max(0, self.paid_fen - self.amount_due_fen)
+        return credited_to_balance_fen(self.paid_fen, self.amount_due_fen)
 
 
 @dataclass(frozen=True)

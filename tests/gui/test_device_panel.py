@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtTest import QTest
 
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from offline_store.device_archive import DeviceArchive
 from screens.device_panel import DevicePanel
 from app.controller import KioskApp

@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from harness import tap, wait_until
 
 

@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 
 from kiosk.backend.seed import DEMO_ACCOUNTS
-from kiosk.journey import Step
+from kiosk.journey_state import Step
 from kiosk.payment_stack import journal_path
 from offline_store.journal import MoneyJournal
 from app.assembly import Kiosk

@@ -1,0 +1,130 @@
+"""What the customer journey is at one moment: :class:`JourneyState` and the records it holds.
+
+Screens render a :class:`JourneyState` and nothing else; :mod:`kiosk.journey`
+makes every change to it.  Plain data, no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from contract.account_number import NumberProblem
+from kiosk.payment_record import CashPayment
+
+if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
+    from contract.models import Account
+
+
+class Step(Enum):
+    HOME = "home"
+    UTILITY = "utility"
+    ACCOUNT = "account"
+    CARD = "card"
+    LOOKUP = "lookup"
+    OVERVIEW = "overview"
+    FAILED = "failed"
+    PAY_NOTICE = "pay_notice"
+    CASH_IN = "cash_in"
+    PAYING = "paying"
+    PAID = "paid"
+
+
+# Steps where money may be in the acceptor: no going back, no idle wipe.
+MONEY_STEPS = (Step.CASH_IN, Step.PAYING)
+
+
+# The step bar shows the customer where they are; LOOKUP and FAILED sit on the
+# bar position of the step they belong to.
+STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW, Step.CASH_IN)
+_BAR_POSITION = {
+    Step.UTILITY: 0,
+    Step.ACCOUNT: 1,
+    Step.CARD: 1,
+    Step.LOOKUP: 1,
+    Step.FAILED: 1,
+    Step.OVERVIEW: 2,
+    Step.PAY_NOTICE: 3,
+    Step.CASH_IN: 3,
+    Step.PAYING: 3,
+    Step.PAID: 3,
+}
+
+# What a customer should do after each kind of failure (i18n keys).
+ADVICE = {
+    "error.account_not_found": "advice.check_number",
+    "error.account_closed": "advice.go_to_counter",
+    "error.network_down": "advice.try_later_or_counter",
+    "error.backend_failed": "advice.try_later_or_counter",
+    "error.terminal_not_authorised": "advice.go_to_counter",
+    "error.request_rejected": "advice.go_to_counter",
+    "error.card_unreadable": "advice.card_reinsert",
+    "error.card_unknown_utility": "advice.go_to_counter",
+}
+
+
+@dataclass(frozen=True)
+class LookupFailure:
+    """What went wrong, for the customer (i18n keys) and the technician (code)."""
+
+    reason_key: str
+    advice_key: str
+    code: str
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    """The effect :meth:`Journey.submit` asks its owner to carry out."""
+
+    ticket: int
+    utility_id: str
+    account_no: str
+
+
+@dataclass(frozen=True)
+class IdlePrompt:
+    seconds_left: int
+    # During cash-in the countdown ends in paying in what was stacked, not in a wipe.
+    cash_in: bool = False
+
+
+@dataclass(frozen=True)
+class PayNotice:
+    """What the notice before cash-in tells: which notes go in, whether a slip can be printed."""
+
+    slip_available: bool
+    accepted_yuan: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CashInRequest:
+    """The effect :meth:`Journey.begin_cash_in` asks its owner to carry out."""
+
+    utility_id: str
+    account: Account
+    amount_due_fen: int
+    cap_fen: int
+
+
+@dataclass(frozen=True)
+class JourneyState:
+    step: Step = Step.HOME
+    utility_id: str | None = None
+    digits: str = ""
+    field_problem: NumberProblem | None = None
+    account: Account | None = None
+    failure: LookupFailure | None = None
+    idle_prompt: IdlePrompt | None = None
+    by_card: bool = False
+    notice: PayNotice | None = None  # from the notice on, until the payment ends
+    payment: CashPayment | None = None
+
+    @property
+    def step_bar_position(self) -> int | None:
+        return _BAR_POSITION.get(self.step)
+
+    @property
+    def holds_customer_data(self) -> bool:
+        return self.step is not Step.HOME
