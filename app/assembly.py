@@ -11,8 +11,9 @@ The order of :meth:`Kiosk.start` is the money's and the screen's:
 3. the drivers and emulators, on their own thread (until each reports, the
    monitor offers nothing that needs it);
 4. the payment stack: journal opened and recovered *before* the acceptor may
-   take a note, sync worker, payment service — handed to the controller on
-   the GUI thread (a queued signal), or the reason cash stays off.
+   take a note, sync worker, payment service — a background operation whose
+   result (the service, or why cash stays off) reaches the controller on the
+   GUI thread.
 """
 
 from __future__ import annotations
@@ -122,7 +123,10 @@ class Kiosk:
         self.devices.start(controller.device_status.emit, controller.card_event.emit,
                            on_started=controller.devices_started.emit if self.on_devices_started else None,
                            on_acceptor_event=self.payments.acceptor_event)
-        self.payments.start(controller.payments_ready.emit, controller.cash_off.emit)
+        from screens.background import BackgroundOp
+
+        BackgroundOp(controller, op=self.payments.open, success=controller.payments_up) \
+            .failure(controller.payments_off).run_in_background()
 
     def stop(self) -> None:
         """Stop everything, in the reverse order of the start (each part bounds its own wait)."""

@@ -25,6 +25,7 @@ from kiosk.i18n import Translator
 from kiosk.journey import Journey
 from kiosk.journey_state import LookupRequest, Step
 from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
+from kiosk.payment_stack import CashOff
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
 from screens.background import BackgroundOp, worker_pool
@@ -93,10 +94,6 @@ class KioskApp(QObject):
     card_event = Signal(object)
     # Cash-in news (a note stacked or returned), from the acceptor's thread.
     cash_progress = Signal(object)
-    # From the payment stack's thread: the payment service is up (the journal is
-    # open and recovered), or cash stays off (code, technician's reason).
-    payments_ready = Signal(object)
-    cash_off = Signal(str, str)
     # The drivers are up (the demo's device panel is built then), from their start thread.
     devices_started = Signal(object)
 
@@ -129,8 +126,6 @@ class KioskApp(QObject):
         self.monitor = DeviceMonitor(archive, devices)
         self.services = ServiceMonitor(self.monitor, self.availability)
         self.device_status.connect(self._on_device_status)
-        self.payments_ready.connect(self._on_payments_ready)
-        self.cash_off.connect(self._on_cash_off)
         self.card_event.connect(self._on_card_event)
         self.cash_progress.connect(self._on_cash_progress)
         self.backend = BackendClients(config, backend_url)
@@ -207,12 +202,23 @@ class KioskApp(QObject):
         self.window.render(ctx, self.journey.state, ctx.services)
 
     # -- payments --------------------------------------------------------------------
-    def _on_payments_ready(self, service) -> None:
+    def payments_up(self, service) -> None:
+        """The payment stack is open (journal recovered): ``service`` takes cash, or is None
+        when there is nothing to pay with (no acceptor, the devices did not start)."""
+        if service is None:
+            return
         self.payments = service
         self.services.journal_ready()
         self.render()
 
-    def _on_cash_off(self, code: str, reason: str) -> None:
+    def payments_off(self, exc: BaseException) -> None:
+        """Cash stays off: the journal refused (a :class:`CashOff` says why), or bringing
+        payments up failed in a way nobody foresaw (logged here with its traceback)."""
+        if isinstance(exc, CashOff):
+            code, reason = exc.code, exc.reason
+        else:
+            log.critical("payments could not be brought up; cash payments are off", exc_info=exc)
+            code, reason = "PAYMENTS_ERROR", f"{type(exc).__name__}: {exc}"
         self.services.journal_off(code, reason)
         self.render()
 

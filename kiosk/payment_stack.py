@@ -7,9 +7,10 @@ acceptor may take a new note; then the sync worker starts posting the outbox;
 only then is the :class:`~kiosk.payments.PaymentService` handed to the screen.
 Recovery slips are printed for the payments recovered, when the printer can.
 
-All of it runs on a thread of its own after the home screen is up; a journal
-that cannot be opened leaves the kiosk without cash payments (and says why in
-the log) rather than without a screen.  The key check itself runs before the
+:meth:`PaymentStack.open` does all of it and blocks: the application layer
+runs it as a background operation after the home screen is up.  A journal
+that cannot be opened leaves the kiosk without cash payments (:class:`CashOff`
+says why, and the log and the console say it too) rather than without a screen.  The key check itself runs before the
 window (:func:`check_journal_key`), so a missing key refuses the start.
 """
 
@@ -66,6 +67,16 @@ def check_journal_key(config: KioskConfig) -> str | None:
     return None
 
 
+class CashOff(Exception):
+    """The money journal keeps cash payments off: ``code`` (JOURNAL_MISSING, …) and the
+    technician's ``reason``, which says what to do."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
 class PaymentStack:
     def __init__(self, config: KioskConfig, devices: KioskDevices, post_client: Callable[[], object]) -> None:
         """``post_client()`` gives the backend client the sync worker posts with (called on its thread)."""
@@ -79,36 +90,18 @@ class PaymentStack:
         self._stopping = threading.Event()
         # The acceptor's notes outside a payment wait for this before they are written.
         self._journal_ready = threading.Event()
-        self._on_cash_off: Callable[[str, str], None] = lambda code, reason: None
 
-    def start(self, on_ready: Callable[[object], None],
-              on_cash_off: Callable[[str, str], None] = lambda code, reason: None) -> threading.Thread:
-        """Bring payments up on a thread of its own; ``on_ready(service)`` when cash can be
-        taken, ``on_cash_off(code, reason)`` when the journal keeps cash off (both on that thread)."""
-        self._on_cash_off = on_cash_off
-        thread = threading.Thread(target=self._start, args=(on_ready,), name="payments-start", daemon=True)
-        thread.start()
-        return thread
+    def open(self):
+        """Open and recover the journal, start the sync worker, build the payment service.
 
-    def _start(self, on_ready: Callable[[object], None]) -> None:
-        from kiosk.payments import PaymentService
-        from offline_store.journal import JournalRefused, MoneyJournal
+        Blocks (run it off the GUI thread).  Returns the
+        :class:`~kiosk.payments.PaymentService`, or None when there is nothing
+        to pay with (no acceptor fitted, the devices did not start, the kiosk
+        is stopping); raises :class:`CashOff` when the journal keeps cash off.
+        """
         from offline_store.outbox import SyncWorker
 
-        try:
-            journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file,
-                                        reserve=disk_reserve(self.config))
-            journal.reserve.ensure()
-            cases = journal.recover(time.time())
-            for case in cases:
-                log.warning("payment recovered after an interruption", extra={"case": str(case)})
-        except JournalRefused as refused:
-            self._cash_off(refused.inspection.problem.value, str(refused))
-            return
-        except Exception as error:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
-            log.critical("money journal could not be opened; cash payments are off", exc_info=True)
-            self._cash_off("JOURNAL_ERROR", f"{type(error).__name__}: {error}")
-            return
+        journal, cases = self._open_journal()
         self.journal = journal
         self._journal_ready.set()  # the acceptor's news held back so far is written now
         self.sync = SyncWorker(self.journal, lambda request: self._post_client().post_payment(request),
@@ -117,23 +110,42 @@ class PaymentStack:
         threading.Thread(target=self._housekeeping, name="journal-housekeeping", daemon=True).start()
         if not self.devices.wait_started(DEVICES_START_TIMEOUT_S) or self._stopping.is_set():
             log.error("devices did not start; cash payments are off")
-            return
+            return None
         if self.devices.acceptor is None:
-            return  # no acceptor fitted: nothing to pay with
+            return None  # no acceptor fitted: nothing to pay with
+        from kiosk.payments import PaymentService
+
         self.service = PaymentService(self.config, self.journal, self.sync, self.devices.acceptor,
                                       self.devices.printer)
         for case in cases:
             self.service.print_recovery_slip(case.transaction_no)
-        on_ready(self.service)
+        return self.service
 
-    def _cash_off(self, code: str, reason: str) -> None:
+    def _open_journal(self):
+        from offline_store.journal import JournalRefused, MoneyJournal
+
+        try:
+            journal = MoneyJournal.open(journal_path(self.config), self.config.storage.key_file,
+                                        reserve=disk_reserve(self.config))
+            journal.reserve.ensure()
+            cases = journal.recover(time.time())
+        except JournalRefused as refused:
+            raise self._cash_off(refused.inspection.problem.value, str(refused)) from None
+        except Exception as error:  # noqa: BLE001 - no journal, no cash: the inquiry goes on
+            log.critical("money journal could not be opened; cash payments are off", exc_info=True)
+            raise self._cash_off("JOURNAL_ERROR", f"{type(error).__name__}: {error}") from None
+        for case in cases:
+            log.warning("payment recovered after an interruption", extra={"case": str(case)})
+        return journal, cases
+
+    def _cash_off(self, code: str, reason: str) -> "CashOff":
         """No journal, no cash: the technician reads why on the console and in the log."""
         self.problem = (code, reason)
-        self._on_cash_off(code, reason)
         log.critical("cash payments are off: the money journal cannot be used",
                      extra={"code": code, "reason": reason})
         print(f"kiosk: cash payments are off — {reason}", file=sys.stderr, flush=True)
         self._journal_ready.set()  # nothing to wait for: the acceptor's news goes to the log
+        return CashOff(code, reason)
 
     # -- notes the acceptor reports outside any payment (driver thread) ------------
     def acceptor_event(self, event) -> None:

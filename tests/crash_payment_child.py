@@ -37,6 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/: the shared start-up helper
 
 from kiosk.backend.client import BackendClient  # noqa: E402
 from kiosk.backend.seed import DEMO_ACCOUNTS  # noqa: E402
@@ -45,6 +46,7 @@ from kiosk.devices import KioskDevices  # noqa: E402
 from kiosk.journey_state import CashInRequest  # noqa: E402
 from kiosk.payment_stack import PaymentStack  # noqa: E402
 from kiosk.payments import CashUnavailable  # noqa: E402
+from waiting import open_payments  # noqa: E402
 
 # Active accounts only: a closed one is referred, which is right but posts nothing.
 ACCOUNTS = tuple(DEMO_ACCOUNTS[name] for name in (
@@ -88,7 +90,7 @@ def start_payments(config: KioskConfig, backend_url: str):
     stack = PaymentStack(config, devices, post_client)
     ready: queue.Queue = queue.Queue()
     devices.start(lambda status: None, lambda event: None, on_acceptor_event=stack.acceptor_event)
-    stack.start(ready.put)
+    open_payments(stack, ready.put)
     return ready.get(timeout=READY_TIMEOUT_S), stack, devices
 
 

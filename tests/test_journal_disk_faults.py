@@ -25,7 +25,7 @@ from kiosk.payment_stack import PaymentStack
 from kiosk.payments import CashUnavailable
 
 pytestmark = pytest.mark.skipif(not loop_disks_possible(), reason=LOOP_DISK_NEEDS)
-from waiting import wait_for
+from waiting import open_payments, wait_for
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ class Kiosk:
         self.ready = []
         if devices is None:
             self.devices.start(lambda status: None, lambda event: None, on_acceptor_event=self.stack.acceptor_event)
-        self.stack.start(self.ready.append)
+        open_payments(self.stack, self.ready.append)
         wait_for(lambda: self.ready and self.devices.acceptor.status.state.value == "online", what="kiosk ready")
         self.service = self.ready[0]
         self.emulator = self.devices.emulators.acceptor

@@ -17,6 +17,7 @@ from kiosk.backend.seed import DEMO_ACCOUNTS
 from offline_store.journal_identity import SEQUENCE_BLOCK, identity_path
 from offline_store.journal import JournalRefused, MoneyJournal
 from offline_store.pii import PiiKey
+from waiting import open_payments
 
 UTILITY, NUMBER = DEMO_ACCOUNTS["electricity_arrears"]
 TERMINAL = "KS-0001"
@@ -189,7 +190,7 @@ def test_the_kiosk_start_keeps_cash_off_and_says_why_on_the_console(terminal, ca
                      devices=replace(base.devices, acceptor="none", printer="none", card_reader="none"))
     stack = PaymentStack(config, KioskDevices(config.devices), lambda: None)
     ready = []
-    stack.start(ready.append).join(10)
+    open_payments(stack, ready.append).join(10)
     assert ready == [] and stack.journal is None
     assert stack.problem[0] == "JOURNAL_EMPTY"
     assert "kiosk: cash payments are off" in capfd.readouterr().err

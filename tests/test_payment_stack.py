@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from waiting import wait_for
+from waiting import open_payments, wait_for
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -50,7 +50,7 @@ def start(config, sim, before_drivers=lambda devices: None):
     stack = PaymentStack(config, devices, client)
     ready = []
     devices.start(lambda status: None, lambda event: None, on_acceptor_event=stack.acceptor_event)
-    stack.start(ready.append)
+    open_payments(stack, ready.append)
     return devices, stack, ready
 
 
