@@ -111,8 +111,12 @@ class KioskApp(QObject):
         elif step is Step.PAY_NOTICE:
             screen.go_on.connect(self.begin_cash_in)
         elif step is Step.CASH_IN:
-            screen.done.connect(self.finish_payment)
-            screen.cancelled.connect(self.finish_payment)
+            screen.done.connect(lambda: self.journey.ask_to_finish() and self._complete_payment())
+            screen.cancelled.connect(lambda: self.journey.ask_to_cancel() and self._complete_payment())
+            screen.confirmed.connect(self.finish_payment)
+            screen.keep_paying.connect(j.keep_paying)
+        elif step is Step.PAID:
+            screen.another.connect(j.pay_another)
         elif step is None:  # the idle prompt
             screen.more_time.connect(j.touch)
             screen.finish.connect(self._idle_finish)

@@ -35,6 +35,9 @@ class Translator:
         text = entry[self.lang]
         return text.format(**values) if values else text
 
+    def has(self, key: str) -> bool:
+        return self.lang in catalog().get(key, {})
+
 
 def yuan(fen: int) -> str:
     """Money as customers read it: ¥1,234.50 (negative shown with a minus)."""

@@ -250,6 +250,38 @@ class Journey:
         self.touch()
         self._set(replace(self._state, payment=payment))
 
+    def ask_to_finish(self) -> bool:
+        """"Done paying": True if the owner should finish now.
+
+        With nothing put in there is nothing to finish.  With less than is
+        owed the customer is asked first (the rest stays owed, the notes are
+        not given back); with the amount due or more it finishes at once."""
+        self.touch()
+        state = self._state
+        if state.step is not Step.CASH_IN or state.payment is None or state.payment.paid_fen == 0:
+            return False
+        if state.payment.still_due_fen == 0:
+            return self.finish_cash_in()
+        self._set(replace(state, confirm_finish=True))
+        return False
+
+    def ask_to_cancel(self) -> bool:
+        """"Cancel": with nothing in, True (finish now, which cancels); with money in, ask."""
+        self.touch()
+        state = self._state
+        if state.step is not Step.CASH_IN or state.payment is None:
+            return False
+        if state.payment.paid_fen == 0:
+            return self.finish_cash_in()
+        self._set(replace(state, confirm_finish=True))
+        return False
+
+    def keep_paying(self) -> None:
+        """The customer answered "put in more notes" to the confirmation."""
+        self.touch()
+        if self._state.confirm_finish:
+            self._set(replace(self._state, confirm_finish=False))
+
     def finish_cash_in(self) -> bool:
         """"Done" (or "Cancel", or the cash-in timed out): True if the owner should finish it now.
 
@@ -258,7 +290,7 @@ class Journey:
         if state.step is not Step.CASH_IN:
             return False
         self._prompt_deadline = None
-        self._set(replace(state, step=Step.PAYING, idle_prompt=None))
+        self._set(replace(state, step=Step.PAYING, idle_prompt=None, confirm_finish=False))
         return True
 
     def payment_finished(self, payment: CashPayment) -> None:
@@ -280,6 +312,15 @@ class Journey:
         if payment is not None:
             self.payment_finished(replace(payment, outcome=REFERRED, problem_key=problem_key,
                                           **({"paid_fen": 0, "notes_fen": ()} if nothing_paid else {})))
+
+    def pay_another(self) -> None:
+        """"Pay another bill" on the result screen: this account is forgotten, the
+        same customer chooses the next utility (in the language they chose)."""
+        if self._state.step is not Step.PAID:
+            return
+        self.touch()
+        self._pending_ticket = None
+        self._set(JourneyState(step=Step.UTILITY))
 
     def go_home(self) -> None:
         """Forget the customer: number, account, failure — everything.

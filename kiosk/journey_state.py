@@ -120,6 +120,9 @@ class JourneyState:
     by_card: bool = False
     notice: PayNotice | None = None  # from the notice on, until the payment ends
     payment: CashPayment | None = None
+    # Cash-in: the customer asked to stop with money in, or to pay less than is
+    # owed; the screen asks them to confirm before the money is paid in.
+    confirm_finish: bool = False
 
     @property
     def step_bar_position(self) -> int | None:

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from contract.payment_rules import credited_to_balance_fen
+from contract.payment_rules import credited_to_balance_fen, still_due_fen
 from contract.payment_state import PENDING, POSTED, REFERRED, PaymentState
 from drivers.escpos.slip import (
     PAPER_80MM,
@@ -234,6 +234,8 @@ def _amounts(data: PaymentSlipData) -> list[Element]:
     for denomination, count in sorted(data.notes, reverse=True):
         elements.append(Field(f"{_note(denomination)} × {count}", yuan(denomination * count)))
     elements.append(Field(_label("slip.to_balance"), yuan(data.credited_to_balance_fen)))
+    if owed := still_due_fen(data.paid_fen, data.amount_due_fen):
+        elements.append(Field(_label("slip.still_owed"), yuan(owed), bold=True))
     return elements
 
 

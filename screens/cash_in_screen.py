@@ -1,4 +1,10 @@
-"""Cash-in: the acceptor is open; the running total, what is still owed, and Done/Cancel."""
+"""Cash-in: the acceptor is open; the running total, what is still owed, and Done/Cancel.
+
+Once money is in, "Cancel" no longer cancels: it says what it does ("Pay
+with what I put in") and, like "Done" with less than is owed, asks the
+customer to confirm — the amount, that notes are not given back, what stays
+owed — before the money is paid in.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,20 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
+from screens.account_strip import AccountStrip
 from screens.context import RenderContext, set_role
 
 
 class CashInScreen(QWidget):
     done = Signal()
     cancelled = Signal()
+    confirmed = Signal()
+    keep_paying = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
+        self.strip = AccountStrip()
         self.hint = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
         self.due_name, self.due = _pair()
         self.paid_name, self.paid = _pair()
@@ -30,6 +40,11 @@ class CashInScreen(QWidget):
         self.cancel.clicked.connect(self.cancelled)
         self.finish = set_role(QPushButton(), "primary")
         self.finish.clicked.connect(self.done)
+        # Shown under a disabled "Done": a tap on it gives no signal, the words say why.
+        self.finish_hint = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignRight), "hint")
+        self.confirm = _Confirmation()
+        self.confirm.pay.clicked.connect(self.confirmed)
+        self.confirm.more.clicked.connect(self.keep_paying)
 
         amounts = QGridLayout()
         amounts.setHorizontalSpacing(80)
@@ -37,14 +52,20 @@ class CashInScreen(QWidget):
                                                 (self.rest_name, self.rest))):
             amounts.addWidget(name, 0, column, Qt.AlignmentFlag.AlignCenter)
             amounts.addWidget(value, 1, column, Qt.AlignmentFlag.AlignCenter)
-        buttons = QHBoxLayout()
+        self.buttons = QWidget()
+        buttons = QHBoxLayout(self.buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.cancel)
         buttons.addStretch(1)
+        buttons.addWidget(self.finish_hint)
+        buttons.addSpacing(24)
         buttons.addWidget(self.finish)
         column = QVBoxLayout(self)
         column.setContentsMargins(160, 30, 160, 30)
         column.addStretch(1)
         column.addWidget(self.title)
+        column.addSpacing(8)
+        column.addWidget(self.strip)
         column.addSpacing(12)
         column.addWidget(self.hint)
         column.addSpacing(36)
@@ -54,8 +75,9 @@ class CashInScreen(QWidget):
         column.addSpacing(16)
         column.addWidget(self.returned)
         column.addWidget(self.kept)
+        column.addWidget(self.confirm)
         column.addStretch(2)
-        column.addLayout(buttons)
+        column.addWidget(self.buttons)
 
     def render(self, ctx: RenderContext, state: JourneyState) -> None:
         payment = state.payment
@@ -64,6 +86,7 @@ class CashInScreen(QWidget):
             return
         tr = ctx.tr
         self.title.setText(tr("cash.title"))
+        self.strip.render(ctx, state)
         self.hint.setText(tr("cash.hint", cap=yuan(payment.cap_fen)))
         self.due_name.setText(tr("pay.amount_due"))
         self.due.setText(yuan(payment.amount_due_fen))
@@ -82,13 +105,57 @@ class CashInScreen(QWidget):
         # Money in the box is never given back: say so before Cancel is tapped.
         self.kept.setText(tr("cash.kept") if payment.paid_fen else "")
         self.kept.setVisible(bool(payment.paid_fen))
-        self.cancel.setText(tr("cash.cancel"))
+        self.cancel.setText(tr("cash.pay_what_is_in") if payment.paid_fen else tr("cash.cancel"))
         self.finish.setText(tr("cash.done"))
         self.finish.setEnabled(payment.paid_fen > 0 and not payment.note_in_escrow)
+        self.finish_hint.setText("" if payment.paid_fen else tr("cash.insert_first"))
+        self.confirm.render(ctx, payment, shown=state.confirm_finish)
+        self.buttons.setVisible(not state.confirm_finish)
 
     def wipe(self) -> None:
-        for label in (self.due, self.paid, self.rest, self.notes, self.returned, self.kept):
+        for label in (self.due, self.paid, self.rest, self.notes, self.returned, self.kept, self.strip):
             label.clear()
+        self.confirm.hide()
+
+
+class _Confirmation(QWidget):
+    """"Pay {paid} now?" — what happens to the money, and the two ways on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        set_role(self, "confirmPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.question = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "heading")
+        self.facts = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
+        self.more = QPushButton()
+        self.pay = set_role(QPushButton(), "primary")
+        row = QHBoxLayout()
+        row.addWidget(self.more)
+        row.addStretch(1)
+        row.addWidget(self.pay)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(40, 24, 40, 24)
+        column.addWidget(self.question)
+        column.addSpacing(8)
+        column.addWidget(self.facts)
+        column.addSpacing(16)
+        column.addLayout(row)
+        self.hide()
+
+    def render(self, ctx: RenderContext, payment, *, shown: bool) -> None:
+        self.setVisible(shown)
+        if not shown:
+            return
+        tr = ctx.tr
+        self.question.setText(tr("cash.confirm_title", paid=yuan(payment.paid_fen)))
+        facts = [tr("cash.confirm_kept")]
+        if payment.still_due_fen:
+            facts.append(tr("cash.confirm_still_owed", rest=yuan(payment.still_due_fen)))
+        elif payment.credited_to_balance_fen:
+            facts.append(tr("cash.confirm_to_balance", extra=yuan(payment.credited_to_balance_fen)))
+        self.facts.setText(("" if ctx.lang == "zh" else " ").join(facts))
+        self.more.setText(tr("cash.keep_paying"))
+        self.pay.setText(tr("cash.confirm_pay"))
 
 
 def _pair() -> tuple[QLabel, QLabel]:

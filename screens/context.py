@@ -26,6 +26,11 @@ class RenderContext:
             return ""
         return self.config.utility(utility_id).name(self.lang)
 
+    def unit_name(self, unit: str) -> str:
+        """The unit as customers say it: 度 for kWh in Chinese, 立方米 for m³."""
+        key = f"unit.{unit}"
+        return self.tr(key) if self.tr.has(key) else unit
+
 
 def set_role(widget: QWidget, role: str, **properties: object) -> QWidget:
     """Style hooks for assets/kiosk.qss; re-polish so a changed property shows."""

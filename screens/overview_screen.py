@@ -136,8 +136,8 @@ class OverviewScreen(QWidget):
         self.arrears_name.setText(tr("overview.arrears") if owes else tr("overview.nothing_owed"))
         self.arrears.setText(yuan(account.arrears_fen))
         set_role(self.arrears, "bigAmount", settled="false" if owes else "true")
-        self.chart_title.setText(tr("overview.usage", unit=account.unit))
-        self.chart.set_usage(account.usage, account.unit, tr("overview.no_usage"))
+        self.chart_title.setText(tr("overview.usage", unit=ctx.unit_name(account.unit)))
+        self.chart.set_usage(account.usage, ctx.unit_name(account.unit), tr("overview.no_usage"))
         self.bills_title.setText(tr("overview.recent_bills", count=min(RECENT_BILLS_SHOWN, len(account.bills))))
         self.bills.set_rows(
             (tr("overview.bill_period"), tr("overview.bill_amount"), tr("overview.bill_status")),
@@ -145,7 +145,7 @@ class OverviewScreen(QWidget):
         )
         self.tariff_title.setText(tr("overview.tariff"))
         self.tariff.set_rows(
-            (tr("overview.tier"), tr("overview.tier_price", unit=account.unit), tr("overview.tier_range")),
+            (tr("overview.tier"), tr("overview.tier_price", unit=ctx.unit_name(account.unit)), tr("overview.tier_range")),
             _tariff_rows(account, ctx),
         )
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
+from screens.account_strip import AccountStrip
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 
@@ -17,6 +18,7 @@ class PayNoticeScreen(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
+        self.strip = AccountStrip()
         self.due_name = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "fieldName")
         self.due = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "bigAmount")
         self.no_change = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
@@ -30,6 +32,8 @@ class PayNoticeScreen(QWidget):
         column.setContentsMargins(160, 30, 160, 30)
         column.addStretch(1)
         column.addWidget(self.title)
+        column.addSpacing(8)
+        column.addWidget(self.strip)
         column.addSpacing(24)
         column.addWidget(self.due_name)
         column.addWidget(self.due)
@@ -50,6 +54,7 @@ class PayNoticeScreen(QWidget):
             return
         tr = ctx.tr
         self.title.setText(tr("pay.notice_title", utility=ctx.utility_name(state.utility_id)))
+        self.strip.render(ctx, state)
         owes = payment.amount_due_fen > 0
         self.due_name.setText(tr("pay.amount_due") if owes else tr("pay.nothing_owed"))
         self.due.setText(yuan(payment.amount_due_fen))

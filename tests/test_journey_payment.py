@@ -195,3 +195,36 @@ def test_more_than_owed_is_credited_to_the_balance(journey):
     journey.cash_in_progress(stacked(journey, "T1", (due + 1_500,)))
 
     assert journey.state.payment.credited_to_balance_fen == 1_500
+
+
+def test_done_with_less_than_owed_asks_first_and_put_in_more_goes_back(journey):
+    cashing_in(journey)
+    due = journey.state.payment.amount_due_fen
+    assert journey.ask_to_finish() is False and not journey.state.confirm_finish  # nothing in: nothing to finish
+    journey.cash_in_progress(stacked(journey, "T1", (1_000,)))
+
+    assert journey.ask_to_finish() is False and journey.state.confirm_finish
+    journey.keep_paying()
+    assert not journey.state.confirm_finish and journey.state.step is Step.CASH_IN
+
+    journey.cash_in_progress(stacked(journey, "T1", (1_000, due)))
+    assert journey.ask_to_finish() is True and journey.state.step is Step.PAYING
+
+
+def test_cancel_with_nothing_in_cancels_and_with_money_in_asks_first(journey):
+    cashing_in(journey)
+    journey.cash_in_progress(stacked(journey, "T1", (2_000,)))
+    assert journey.ask_to_cancel() is False and journey.state.confirm_finish
+    assert journey.finish_cash_in() is True and not journey.state.confirm_finish
+
+
+def test_pay_another_bill_forgets_this_account_and_starts_at_the_utilities(journey):
+    cashing_in(journey)
+    journey.cash_in_progress(stacked(journey, "T1", (10_000,)))
+    journey.finish_cash_in()
+    journey.payment_finished(replace(journey.state.payment, outcome=PENDING))
+
+    journey.pay_another()
+
+    assert journey.state.step is Step.UTILITY
+    assert journey.state.account is None and journey.state.payment is None and journey.state.digits == ""

@@ -127,7 +127,7 @@ def test_the_unmasked_account_number_and_full_name_never_reach_the_paper(kind, c
 @EVERY
 def test_every_slip_is_in_chinese_and_english(kind):
     slip = printed(EVERY_SLIP[kind](PAPER_80MM))
-    for both in ("交易号 Transaction", "户号 Account", "应缴 Amount due", "实收 Paid", "预存 To your balance",
+    for both in ("交易号 Transaction", "户号 Account", "应缴 Amount due", "实收 Paid", "存入余额 To your balance",
                  "服务热线 Hotline 95598"):
         assert slip.line_with(both)
     assert slip.texts[2:4] == ("城东供电供水供气营业厅", "Chengdong Utility Business Hall")
@@ -153,7 +153,7 @@ def test_posted_slip_lists_hall_terminal_time_utility_amounts_and_notes_by_denom
     assert slip.line_with("项目 Utility").text.endswith("电费 Electricity")
     assert slip.line_with("应缴 Amount due").text.endswith("￥86.40")
     assert slip.line_with("实收 Paid").text.endswith("￥250.00")
-    assert slip.line_with("预存 To your balance").text.endswith("￥163.60")
+    assert slip.line_with("存入余额 To your balance").text.endswith("￥163.60")
     # Highest note first, each with its count and subtotal.
     notes = [line.text for line in slip.lines if " × " in line.text]
     assert [" ".join(text.split()) for text in notes] == ["￥100 × 2 ￥200.00", "￥50 × 1 ￥50.00"]
@@ -208,7 +208,7 @@ def test_referred_slip_without_a_counter_hint_names_any_staffed_counter():
 def test_a_prepayment_with_nothing_due_credits_all_of_it_to_the_balance():
     slip = printed(payment_slip(paid(amount_due_fen=0, paid_fen=10000, notes=((10000, 1),), balance_after_fen=26000)))
     assert slip.line_with("应缴 Amount due").text.endswith("￥0.00")
-    assert slip.line_with("预存 To your balance").text.endswith("￥100.00")
+    assert slip.line_with("存入余额 To your balance").text.endswith("￥100.00")
 
 
 def test_large_amounts_have_thousands_separators_and_jiao_notes_keep_their_decimals():
@@ -331,3 +331,13 @@ def test_a_pending_slip_printed_through_the_driver_comes_out_of_the_printer_as_l
     assert on_paper.items == printed(slip).items
     assert on_paper.line_with("已收款，将稍后入账").size == (2, 2)
     assert on_paper.qr_codes == (TXN,) and on_paper.cuts == 1 and on_paper.suspect == ()
+
+
+def test_a_part_payment_slip_prints_what_is_still_owed():
+    slip = printed(payment_slip(paid(amount_due_fen=30000, paid_fen=25000, status="pending", receipt_no="")))
+    assert slip.line_with("仍欠 Still owed").text.endswith("￥50.00")
+    assert slip.line_with("存入余额 To your balance").text.endswith("￥0.00")
+
+
+def test_a_slip_paid_in_full_has_no_still_owed_line():
+    assert "仍欠" not in printed(payment_slip(paid())).text

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff]")
 KEY_LITERAL = re.compile(r"""["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
 # Keys built at run time from a prefix and a value.
-DYNAMIC_PREFIXES = ("account.problem.", "step.", "overview.bill_")
+DYNAMIC_PREFIXES = ("account.problem.", "step.", "overview.bill_", "unit.")
 
 
 def source_files() -> list[Path]:
@@ -73,3 +73,11 @@ def test_the_catalogue_holds_no_forgotten_keys():
 
 def test_a_missing_key_shows_itself_instead_of_a_blank():
     assert Translator("en")("no.such_key") == "[no.such_key]"
+
+
+def test_every_unit_of_the_contract_has_a_customer_name_in_both_languages():
+    from contract.models import UNITS
+
+    for unit in UNITS:
+        assert Translator("zh").has(f"unit.{unit}") and Translator("en").has(f"unit.{unit}"), unit
+    assert Translator("zh")("unit.kWh") == "度"  # what customers say, not 千瓦时 or kWh

@@ -56,7 +56,7 @@ def test_a_customer_taps_a_number_in_and_sees_the_masked_account(kiosk):
 def test_a_wrong_check_digit_is_explained_beside_the_field(kiosk):
     enter_number(kiosk, "electricity", "3201234560")
     status = kiosk.window.account_entry.status.text()
-    assert "校验位" in status
+    assert "逐位核对" in status  # what to do, in words a customer uses (no "check digit")
     tap(kiosk.window.account_entry.submit)
     assert kiosk.journey.state.step is Step.ACCOUNT
 

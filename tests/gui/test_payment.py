@@ -110,19 +110,47 @@ def test_cancel_with_nothing_paid_goes_back_to_the_account_and_posts_nothing(pay
     assert sim.postings == []
 
 
-def test_cancel_after_a_note_pays_it_in_and_says_so(paying_kiosk, sim):
+def test_cancel_after_a_note_says_it_pays_and_asks_to_confirm_with_the_amount(paying_kiosk, sim):
     whole = paying_kiosk
     kiosk = whole.controller
     at_overview(kiosk)
     cash_in(kiosk)
     insert(whole, 20)
-    assert kiosk.window.cash_in.kept.isVisible()
+    screen = kiosk.window.cash_in
+    assert screen.kept.isVisible()
+    assert screen.cancel.text() == "按已投入金额缴费"
 
-    tap(kiosk.window.cash_in.cancel)
+    tap(screen.cancel)
 
+    assert screen.confirm.isVisible() and not screen.buttons.isVisible()
+    assert "¥20.00" in screen.confirm.question.text()
+    assert "不会退回" in screen.confirm.facts.text() and "仍欠" in screen.confirm.facts.text()
+    assert sim.postings == [] and kiosk.journey.state.step is Step.CASH_IN
+    tap(screen.confirm.pay)
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
     assert kiosk.journey.state.payment.paid_fen == 2_000
     assert [p["amount_fen"] for p in sim.postings] == [2_000]
+
+
+def test_a_part_payment_is_confirmed_first_and_put_in_more_goes_back_to_the_notes(paying_kiosk, sim):
+    whole = paying_kiosk
+    kiosk = whole.controller
+    at_overview(kiosk)
+    cash_in(kiosk)
+    screen = kiosk.window.cash_in
+    assert not screen.finish.isEnabled() and screen.finish_hint.text()  # says to put a note in first
+    insert(whole, 20)
+
+    tap(screen.finish)
+    assert screen.confirm.isVisible() and "仍欠" in screen.confirm.facts.text()
+    tap(screen.confirm.more)
+
+    assert not screen.confirm.isVisible() and screen.buttons.isVisible()
+    assert kiosk.journey.state.step is Step.CASH_IN and sim.postings == []
+    insert(whole, 100, 100)  # now more than is owed: "Done" pays at once
+    tap(screen.finish)
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+    assert kiosk.journey.state.payment.paid_fen == 22_000
 
 
 def test_with_the_billing_system_down_the_money_is_received_and_posted_later_once(paying_kiosk, sim):
@@ -135,6 +163,7 @@ def test_with_the_billing_system_down_the_money_is_received_and_posted_later_onc
     sim.inject("http_500", count=1000, path_prefix="/api/v1/payments")
 
     tap(kiosk.window.cash_in.finish)
+    tap(kiosk.window.cash_in.confirm.pay)  # ¥50 is less than is owed: the customer confirms
 
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the result")
     assert kiosk.journey.state.payment.outcome == "pending"
@@ -162,7 +191,7 @@ def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(p
     assert payment.paid_fen == 10_000
     assert [(p["transaction_no"], p["amount_fen"]) for p in sim.postings] == [(txn, 10_000)]
     slip = whole.devices.emulators.printer.decoded().text
-    assert txn in slip and "收币机出现故障" in slip
+    assert txn in slip and "纸币识别器出现故障" in slip
 
 
 def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kept(paying_kiosk, sim):
@@ -175,6 +204,7 @@ def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kep
     sim.close_account(*DEMO_ACCOUNTS["electricity_arrears"])  # at the billing office, meanwhile
 
     tap(kiosk.window.cash_in.finish)
+    tap(kiosk.window.cash_in.confirm.pay)
 
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
     payment = kiosk.journey.state.payment
