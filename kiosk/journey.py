@@ -93,6 +93,11 @@ class Journey:
         self.touch()
         self._set(JourneyState(step=Step.UTILITY))
 
+    def start_paying(self) -> None:
+        """Home's "Pay a bill": the same way to the account, said as paying."""
+        self.touch()
+        self._set(JourneyState(step=Step.UTILITY, to_pay=True))
+
     def start_card_inquiry(self) -> None:
         """Home → "insert your card"; the card reader's news arrives through
         :meth:`card_read` or :meth:`card_unreadable`."""
@@ -129,7 +134,7 @@ class Journey:
         if utility_id not in self._rules:
             raise KeyError(f"unknown utility {utility_id!r}; configured: {', '.join(self._rules)}")
         self.touch()
-        self._set(JourneyState(step=Step.ACCOUNT, utility_id=utility_id))
+        self._set(JourneyState(step=Step.ACCOUNT, utility_id=utility_id, to_pay=self._state.to_pay))
 
     def press_digit(self, digit: str) -> None:
         self.touch()
@@ -209,7 +214,7 @@ class Journey:
         if state.step in (Step.UTILITY, Step.CARD):
             self.go_home()
         elif state.step is Step.ACCOUNT:
-            self._set(JourneyState(step=Step.UTILITY))
+            self._set(JourneyState(step=Step.UTILITY, to_pay=state.to_pay))
         elif state.step is Step.LOOKUP:
             self.cancel_lookup()
         elif state.step is Step.PAY_NOTICE:
@@ -220,7 +225,8 @@ class Journey:
             self._set(JourneyState(step=Step.CARD, by_card=True))
         elif state.step in (Step.FAILED, Step.OVERVIEW):
             # Back to the keypad with the number still there to correct it.
-            self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits))
+            self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits,
+                                   to_pay=state.to_pay))
 
     # -- paying in cash ------------------------------------------------------
     def start_payment(self, cap_fen: int, slip_available: bool, accepted_yuan: tuple[int, ...]) -> None:
@@ -320,7 +326,7 @@ class Journey:
             return
         self.touch()
         self._pending_ticket = None
-        self._set(JourneyState(step=Step.UTILITY))
+        self._set(JourneyState(step=Step.UTILITY, to_pay=True))
 
     def go_home(self) -> None:
         """Forget the customer: number, account, failure — everything.

@@ -123,6 +123,9 @@ class JourneyState:
     # Cash-in: the customer asked to stop with money in, or to pay less than is
     # owed; the screen asks them to confirm before the money is paid in.
     confirm_finish: bool = False
+    # The customer came to pay (home's "Pay a bill"), not only to look: the
+    # screens say "pay" where they would say "check".
+    to_pay: bool = False
 
     @property
     def step_bar_position(self) -> int | None:

@@ -1,4 +1,4 @@
-"""Home: a welcome and the services this machine offers now."""
+"""Home: a welcome and the services this machine offers now, paying first (its main job)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from screens.context import RenderContext, set_role
 
 
 class HomeScreen(QWidget):
+    pay_chosen = Signal()
     inquiry_chosen = Signal()
     card_chosen = Signal()
 
@@ -17,6 +18,8 @@ class HomeScreen(QWidget):
         super().__init__()
         self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
         self.subtitle = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "subtitle")
+        self.pay = set_role(QPushButton(), "tile", tile="pay")
+        self.pay.clicked.connect(self.pay_chosen)
         self.inquiry = set_role(QPushButton(), "tile", tile="inquiry")
         self.inquiry.clicked.connect(self.inquiry_chosen)
         self.card = set_role(QPushButton(), "tile", tile="card")
@@ -28,6 +31,7 @@ class HomeScreen(QWidget):
         tiles = QHBoxLayout()
         tiles.addStretch(1)
         tiles.setSpacing(48)
+        tiles.addWidget(self.pay)
         tiles.addWidget(self.inquiry)
         tiles.addWidget(self.card)
         tiles.addStretch(1)
@@ -48,6 +52,9 @@ class HomeScreen(QWidget):
     def render(self, ctx: RenderContext, _state: JourneyState) -> None:
         self.title.setText(ctx.tr("home.title"))
         self.subtitle.setText(ctx.tr("home.subtitle"))
+        self.pay.setText(ctx.tr("home.pay") + "\n" + ctx.tr("home.pay_detail"))
+        # No cash, no "Pay" tile: the line below says why and where to pay instead.
+        self.pay.setVisible(ctx.services.cash)
         self.inquiry.setText(ctx.tr("home.inquiry") + "\n" + ctx.tr("home.inquiry_detail"))
         self.card.setText(ctx.tr("home.card") + "\n" + ctx.tr("home.card_detail"))
         self.card.setVisible(ctx.services.card)

@@ -76,7 +76,10 @@ class OverviewScreen(QWidget):
         self.tariff = _Table()
         self.pay = set_role(QPushButton(), "primary")
         self.pay.clicked.connect(self.pay_chosen)
-        self.nav = NavBar(self.pay)
+        # Where "Pay" would be when cash cannot be taken: why, and where to pay instead.
+        self.no_pay = set_role(QLabel(wordWrap=True), "degraded")
+        self.no_pay.setMinimumWidth(760)
+        self.nav = NavBar(self.no_pay, self.pay)
 
         who, who_layout = _card()
         for name, value in (self.holder, self.account_no, self.address, self.balance):
@@ -127,6 +130,9 @@ class OverviewScreen(QWidget):
         self.pay.setText(tr("overview.pay"))
         # Cash only when the acceptor works, and never into a closed account.
         self.pay.setVisible(ctx.services.cash and not account.closed)
+        no_cash = not ctx.services.cash and not account.closed
+        self.no_pay.setText("⚠ " + tr(ctx.services.cash_off_key or "overview.no_cash") if no_cash else "")
+        self.no_pay.setVisible(no_cash)
         self.title.setText(tr("overview.title", utility=ctx.utility_name(account.utility)))
         _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
         _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
@@ -136,8 +142,9 @@ class OverviewScreen(QWidget):
         self.arrears_name.setText(tr("overview.arrears") if owes else tr("overview.nothing_owed"))
         self.arrears.setText(yuan(account.arrears_fen))
         set_role(self.arrears, "bigAmount", settled="false" if owes else "true")
-        self.chart_title.setText(tr("overview.usage", unit=ctx.unit_name(account.unit)))
-        self.chart.set_usage(account.usage, ctx.unit_name(account.unit), tr("overview.no_usage"))
+        self.chart_title.setText(tr("overview.usage", unit=ctx.unit_name(account.unit)) + _period(ctx, account))
+        self.chart.set_usage(account.usage, ctx.unit_name(account.unit), tr("overview.no_usage"),
+                             month_label=lambda month: tr(f"month.{month}"))
         self.bills_title.setText(tr("overview.recent_bills", count=min(RECENT_BILLS_SHOWN, len(account.bills))))
         self.bills.set_rows(
             (tr("overview.bill_period"), tr("overview.bill_amount"), tr("overview.bill_status")),
@@ -191,3 +198,15 @@ def _tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:
             lower = tier.up_to
         rows.append((name, price, span))
     return rows
+
+
+def _period(ctx: RenderContext, account) -> str:
+    """" · 2025年12月–2026年11月": which months the twelve bars are, with their years."""
+    months = [m.month for m in account.usage if len(m.month) >= 7]
+    if not months:
+        return ""
+
+    def name(year_month: str) -> str:
+        return ctx.tr("month.with_year", year=year_month[:4], month=ctx.tr(f"month.{int(year_month[5:7])}"))
+    return f" · {name(months[0])}–{name(months[-1])}"
+

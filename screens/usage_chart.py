@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -22,8 +24,12 @@ class UsageChart(QWidget):
         self._months: tuple[UsageMonth, ...] = ()
         self._unit = ""
         self._empty_text = ""
+        self._month_label: Callable[[int], str] = str
 
-    def set_usage(self, months: tuple[UsageMonth, ...], unit: str, empty_text: str = "") -> None:
+    def set_usage(self, months: tuple[UsageMonth, ...], unit: str, empty_text: str = "",
+                  month_label: Callable[[int], str] = str) -> None:
+        """``month_label(1..12)``: the month under its bar, in the customer's language (12月, Dec)."""
+        self._month_label = month_label
         self._months = tuple(months)
         self._unit = unit
         self._empty_text = empty_text
@@ -58,7 +64,7 @@ class UsageChart(QWidget):
             painter.setPen(_TEXT)
             value = f"{month.quantity:.0f}"
             painter.drawText(QRectF(x - 20, bar.top() - 28, bar_width + 40, 26), Qt.AlignmentFlag.AlignCenter, value)
-            label = month.month[5:7].lstrip("0") if len(month.month) >= 7 else month.month
+            label = self._month_label(int(month.month[5:7])) if len(month.month) >= 7 else month.month
             painter.drawText(
                 QRectF(x - 20, area.bottom() + 6, bar_width + 40, 30), Qt.AlignmentFlag.AlignCenter, label
             )

@@ -37,8 +37,8 @@ class UtilityScreen(QWidget):
         column.addStretch(2)
         column.addWidget(self.nav)
 
-    def render(self, ctx: RenderContext, _state: JourneyState) -> None:
-        self.title.setText(ctx.tr("utility.title"))
+    def render(self, ctx: RenderContext, state: JourneyState) -> None:
+        self.title.setText(ctx.tr("utility.title_pay" if state.to_pay else "utility.title"))
         for utility_id, tile in self.tiles.items():
             tile.setText(ctx.utility_name(utility_id))
         self.nav.render(ctx)

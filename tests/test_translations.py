@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff]")
 KEY_LITERAL = re.compile(r"""["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
 # Keys built at run time from a prefix and a value.
-DYNAMIC_PREFIXES = ("account.problem.", "step.", "overview.bill_", "unit.")
+DYNAMIC_PREFIXES = ("account.problem.", "step.", "overview.bill_", "unit.", "month.")
 
 
 def source_files() -> list[Path]:

@@ -202,3 +202,11 @@ def test_chinese_has_a_font_that_draws_it(qapp):
 
     families = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
     assert families, "no font for Simplified Chinese: install fonts-wqy-microhei (make setup does)"
+
+
+def test_without_an_acceptor_home_offers_no_pay_tile_and_the_overview_says_where_to_pay(kiosk):
+    assert not kiosk.window.home.pay.isVisible()
+    look_up(kiosk, "electricity_arrears")
+    overview = kiosk.window.overview
+    assert not overview.pay.isVisible()
+    assert overview.no_pay.isVisible() and "人工窗口" in overview.no_pay.text()

@@ -213,3 +213,14 @@ def test_an_account_closed_before_the_posting_is_referred_to_the_counter_and_kep
     journal = MoneyJournal.open(journal_path(kiosk.config), kiosk.config.storage.key_file, attach_identity=False)
     assert journal.get(txn).state == "referred" and journal.get(txn).paid_fen == 2_000  # kept for the counter
     assert txn in whole.devices.emulators.printer.decoded().text
+
+
+def test_home_leads_with_paying_and_the_way_there_says_pay(paying_kiosk):
+    kiosk = paying_kiosk.controller
+    home = kiosk.window.home
+    assert home.pay.isVisible() and home.pay.x() < home.inquiry.x()  # the machine's main job comes first
+
+    tap(home.pay)
+
+    assert kiosk.journey.state.step is Step.UTILITY and kiosk.journey.state.to_pay
+    assert "缴费" in kiosk.window.utility.title.text()
