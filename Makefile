@@ -8,9 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# What Qt needs to draw on a bare Debian 12 (offscreen and xcb) and a CJK font,
-# so 自助缴费 is not drawn as boxes.  See ../shared/PLATFORM.md.
-APT_PACKAGES := python3-venv fonts-wqy-microhei \
+# What Qt needs to draw on a bare Debian 12 (offscreen and xcb) and CJK fonts,
+# so 自助缴费 is not drawn as boxes (Noto Sans CJK: real bold weights).  See ../shared/PLATFORM.md.
+APT_PACKAGES := python3-venv fonts-noto-cjk fonts-wqy-microhei \
 	libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \

@@ -121,7 +121,9 @@ def run_kiosk(
         window.show()
     else:
         # Without a window manager showFullScreen alone leaves a small window.
-        window.setGeometry(app.primaryScreen().geometry())
+        screen = app.primaryScreen().geometry()
+        window.setGeometry(screen)
+        window.pin_size(screen.width(), screen.height())
         window.showFullScreen()
 
     def stop(*_args) -> None:

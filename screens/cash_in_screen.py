@@ -111,6 +111,9 @@ class CashInScreen(QWidget):
         self.finish_hint.setText("" if payment.paid_fen else tr("cash.insert_first"))
         self.confirm.render(ctx, payment, shown=state.confirm_finish)
         self.buttons.setVisible(not state.confirm_finish)
+        # The question takes the place of the hint and the notice it repeats.
+        self.hint.setVisible(not state.confirm_finish)
+        self.kept.setVisible(bool(payment.paid_fen) and not state.confirm_finish)
 
     def wipe(self) -> None:
         for label in (self.due, self.paid, self.rest, self.notes, self.returned, self.kept, self.strip):

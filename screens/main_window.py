@@ -177,6 +177,12 @@ class MainWindow(QMainWindow):
     def showing_out_of_order(self) -> bool:
         return self._out_of_order is not None and self.pages.currentWidget() is self._out_of_order
 
+    def pin_size(self, width: int, height: int) -> None:
+        """The window is the screen and never grows past it: a screen whose content
+        needs more room squeezes (and the accessibility tests catch it) instead of
+        pushing the bottom row of buttons off the glass."""
+        self.setFixedSize(width, height)
+
     # -- lockdown ----------------------------------------------------------
     def allow_close(self) -> None:
         """Only the process owner (Ctrl+C in the demo, systemd stop) may close."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
@@ -24,7 +24,7 @@ class PaidScreen(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.mark = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "successMark")
-        self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "title")
+        self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "title")
         self.strip = AccountStrip()
         self.problem = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
         self.advice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
@@ -49,15 +49,20 @@ class PaidScreen(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(160, 30, 160, 30)
         column.addStretch(1)
-        column.addWidget(self.mark)
-        column.addWidget(self.title)
+        heading = QHBoxLayout()
+        heading.addStretch(1)
+        heading.addWidget(self.mark)
+        heading.addSpacing(16)
+        heading.addWidget(self.title)
+        heading.addStretch(1)
+        column.addLayout(heading)
         column.addSpacing(8)
         column.addWidget(self.strip)
-        column.addSpacing(12)
+        column.addSpacing(8)
         column.addWidget(self.problem)
-        column.addSpacing(24)
+        column.addSpacing(12)
         column.addLayout(self.fields)
-        column.addSpacing(24)
+        column.addSpacing(12)
         column.addWidget(self.advice)
         column.addSpacing(12)
         column.addWidget(self.slip)

@@ -69,7 +69,7 @@ def kiosk_config(folder: Path, *, devices: str = "emulator", base: KioskConfig |
 def started_kiosk(config: KioskConfig, backend_url: str, clock: Callable[[], float]) -> Kiosk:
     """A whole kiosk, shown at 1920×1080 and started, once its first heartbeat is in."""
     kiosk = build_kiosk(config, backend_url=backend_url, clock=clock, realistic_emulators=False)
-    kiosk.window.resize(*SCREEN)
+    kiosk.window.pin_size(*SCREEN)
     kiosk.window.show()
     kiosk.start()
     # No start-up grace: the sign is up until the first heartbeat.

@@ -201,7 +201,18 @@ def test_chinese_has_a_font_that_draws_it(qapp):
     from PySide6.QtGui import QFontDatabase
 
     families = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
-    assert families, "no font for Simplified Chinese: install fonts-wqy-microhei (make setup does)"
+    assert families, "no font for Simplified Chinese: install fonts-noto-cjk (make setup does)"
+
+
+def test_the_screens_draw_chinese_in_a_font_with_a_real_bold(qapp):
+    """Qt's synthetic bold of a single-weight font fills 量 and 燃 into blocks."""
+    from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
+
+    assert "Noto Sans CJK SC" in QFontDatabase.families(), "install fonts-noto-cjk (make setup does)"
+    assert QFontDatabase.isSmoothlyScalable("Noto Sans CJK SC", "Bold")
+    bold = QFont("Noto Sans CJK SC")
+    bold.setBold(True)
+    assert QFontInfo(bold).family() == "Noto Sans CJK SC" and QFontInfo(bold).bold()
 
 
 def test_without_an_acceptor_home_offers_no_pay_tile_and_the_overview_says_where_to_pay(kiosk):

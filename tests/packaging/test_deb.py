@@ -21,7 +21,7 @@ def test_package_is_named_for_its_version_and_architecture(deb):
 def test_package_depends_on_debians_python_qts_libraries_the_font_the_compositor_and_pcscd(depends):
     relations = [relation.strip() for relation in depends.split(",")]
     for needed in ("python3 (>= 3.11)", "python3.11", "libegl1", "libxkbcommon0", "libwayland-client0",
-                   "fonts-wqy-microhei", "cage", "xwayland", "seatd", "pcscd", "systemd"):
+                   "fonts-noto-cjk", "fonts-wqy-microhei", "cage", "xwayland", "seatd", "pcscd", "systemd"):
         assert needed in relations, f"Depends: lacks {needed}: {depends}"
 
 
