@@ -146,7 +146,9 @@ class Journey:
             self._set(replace(state, field_problem=NumberProblem.NOT_DIGITS))
             return
         if not rule.accepts_more_digits(state.digits):
-            self._set(replace(state, field_problem=NumberProblem.TOO_LONG))
+            # Complete: the extra digit is ignored; a number known to be wrong stays marked wrong.
+            if state.field_problem is None:
+                self._set(replace(state, field_problem=NumberProblem.TOO_LONG))
             return
         digits = state.digits + digit
         self._set(replace(state, digits=digits, field_problem=_problem_while_typing(rule, digits)))

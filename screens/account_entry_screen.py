@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from contract.account_number import NumberProblem
 from kiosk.journey_state import JourneyState
 from screens.context import RenderContext, set_role
 from screens.keypad import Keypad
@@ -29,7 +30,7 @@ class AccountEntryScreen(QWidget):
         self.submit = set_role(QPushButton(), "primary")
         self.submit.clicked.connect(self.submitted)
         self.keypad = Keypad()
-        self.nav = NavBar()
+        self.nav = NavBar(self.submit)  # the primary on the right, as on every step
 
         left = QVBoxLayout()
         left.addWidget(self.title)
@@ -40,7 +41,6 @@ class AccountEntryScreen(QWidget):
         left.addSpacing(12)
         left.addWidget(self.status)
         left.addStretch(1)
-        left.addWidget(self.submit)
         body = QHBoxLayout()
         body.setSpacing(80)
         body.addLayout(left, 3)
@@ -57,17 +57,26 @@ class AccountEntryScreen(QWidget):
         self.title.setText(ctx.tr("account.title", utility=ctx.utility_name(state.utility_id)))
         self.hint.setText(ctx.tr("account.hint", length=length))
         self.field.setText(grouped_with_blanks(state.digits, length))
-        invalid = state.field_problem is not None
+        # A digit past the end is not a wrong number: the number stays as it was
+        # (still right if it was), and a neutral line says it is complete.
+        problem = state.field_problem
+        full = problem is NumberProblem.TOO_LONG
+        invalid = problem is not None and not full
         self.field.setProperty("invalid", "true" if invalid else "false")
         self.field.style().unpolish(self.field)
         self.field.style().polish(self.field)
         if invalid:
-            message = ctx.tr("account.problem." + state.field_problem.value, length=length)
             set_role(self.status, "fieldError")
-            self.status.setText("✗ " + message)
+            self.status.setText("✗ " + ctx.tr("account.problem." + problem.value, length=length))
+        elif full:
+            set_role(self.status, "hint")
+            self.status.setText(ctx.tr("account.full", length=length))
         else:
-            set_role(self.status, "fieldOk")
+            complete = len(state.digits) == length
+            set_role(self.status, "fieldOk" if complete else "hint")
             self.status.setText(ctx.tr("account.count", typed=len(state.digits), length=length))
+        # A number known to be wrong cannot be looked up; the line above says why.
+        self.submit.setEnabled(not invalid)
         self.submit.setText(ctx.tr("account.submit"))
         self.keypad.render(ctx)
         self.nav.render(ctx)

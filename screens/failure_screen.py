@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.journey_state import JourneyState
+from screens.account_entry_screen import grouped_with_blanks
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 
@@ -43,12 +44,20 @@ class FailureScreen(QWidget):
     def render(self, ctx: RenderContext, state: JourneyState) -> None:
         failure = state.failure
         self.nav.render(ctx)
-        self.nav.back.setText(ctx.tr("failure.reenter"))
+        # Back goes where the number came from: the keypad, or the card slot.
+        self.nav.back.setText(ctx.tr("failure.reinsert" if state.by_card else "failure.reenter"))
         if failure is None:
             self.wipe()
             return
-        self.reason.setText(ctx.tr(failure.reason_key))
-        self.advice.setText(ctx.tr(failure.advice_key, hotline=ctx.config.terminal.hotline))
+        reason = ctx.tr(failure.reason_key)
+        if failure.reason_key == "error.account_not_found" and state.digits:
+            # The number as typed, to compare with the bill; and the utility, which may be the mistake.
+            reason = ctx.tr("error.account_not_found_number", number=grouped_with_blanks(state.digits, 0))
+            advice = ctx.tr("advice.check_number_and_utility", utility=ctx.utility_name(state.utility_id))
+        else:
+            advice = ctx.tr(failure.advice_key, hotline=ctx.config.terminal.hotline)
+        self.reason.setText(reason)
+        self.advice.setText(advice)
         self.code.setText(ctx.tr("failure.code", code=failure.code, terminal_id=ctx.config.terminal.id))
         self.retry.setText(ctx.tr("failure.retry"))
         self.retry.setVisible(failure.retryable)

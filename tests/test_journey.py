@@ -277,3 +277,11 @@ def test_back_from_a_card_lookup_returns_to_the_card_prompt(journey, some_accoun
     journey.lookup_succeeded(request.ticket, some_account)
     journey.back()
     assert journey.state.step is Step.CARD and journey.state.account is None
+
+
+def test_a_digit_past_the_end_of_a_wrong_number_keeps_it_marked_wrong(journey):
+    at_account_entry(journey)
+    wrong = VALID_ELECTRICITY[:-1] + str((int(VALID_ELECTRICITY[-1]) + 1) % 10)
+    type_number(journey, wrong + "7")
+    assert journey.state.digits == wrong
+    assert journey.state.field_problem is NumberProblem.BAD_CHECK_DIGIT

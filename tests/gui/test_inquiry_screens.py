@@ -57,15 +57,28 @@ def test_a_wrong_check_digit_is_explained_beside_the_field(kiosk):
     enter_number(kiosk, "electricity", "3201234560")
     status = kiosk.window.account_entry.status.text()
     assert "逐位核对" in status  # what to do, in words a customer uses (no "check digit")
-    tap(kiosk.window.account_entry.submit)
+    assert not kiosk.window.account_entry.submit.isEnabled()  # a number known to be wrong is not looked up
     assert kiosk.journey.state.step is Step.ACCOUNT
+
+
+def test_a_digit_past_the_end_leaves_a_right_number_right(kiosk):
+    number = DEMO_ACCOUNTS["electricity_arrears"][1]
+    enter_number(kiosk, "electricity", number)
+    screen = kiosk.window.account_entry
+
+    tap(screen.keypad.keys["5"])
+
+    assert kiosk.journey.state.digits == number
+    assert screen.field.property("invalid") == "false" and screen.status.property("role") == "hint"
+    assert "已输满" in screen.status.text() and screen.submit.isEnabled()
 
 
 def test_an_unknown_number_says_so_and_how_to_fix_it(kiosk):
     look_up(kiosk, "electricity_unknown", Step.FAILED)
     failure = kiosk.window.failure
-    assert failure.reason.text() == "没有找到这个户号"
-    assert "核对" in failure.advice.text()
+    number = DEMO_ACCOUNTS["electricity_unknown"][1]
+    assert failure.reason.text().replace(" ", "") == "没有找到户号" + number  # to compare with the bill
+    assert "核对" in failure.advice.text() and "电费" in failure.advice.text()  # the utility may be the mistake
     assert "ACCOUNT_NOT_FOUND" in failure.code.text()
     assert not failure.retry.isVisible()
 
