@@ -1,21 +1,33 @@
-"""The result: posted, received and to be posted, or refer to the counter — and what to do now."""
+"""The result: posted, received and to be posted, or refer to the counter — and what to do now.
+
+One message per outcome, never two that disagree: the title says where the
+money is (a device problem changes the title, not only a banner under a
+"success"), the banner says what went wrong and what it means for the money
+(a note stuck in the acceptor is not in this payment), the advice says what
+to do, and the slip line says whether there is a slip.  When there is none,
+a QR code of the transaction number stands in for it, to photograph.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from contract.payment_state import PENDING, POSTED, REFERRED
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
+from kiosk.payment_record import CashPayment
 from screens.account_strip import AccountStrip
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
+from screens.qr_code import QrCode
 
-_TITLE = {"posted": "paid.posted", "pending": "paid.pending", "referred": "paid.referred"}
-ADVICE = {"posted": "paid.posted_advice", "pending": "paid.pending_advice", "referred": "paid.referred_advice"}
-
-
-_MARK = {"posted": "✓", "pending": "✓"}
+_TITLE = {POSTED: "paid.posted", PENDING: "paid.pending", REFERRED: "paid.referred"}
+# A problem (a note may be inside the acceptor, the journal failed) sends to the counter whatever the outcome.
+_TITLE_WITH_PROBLEM = {POSTED: "paid.posted_with_problem", PENDING: "paid.pending_with_problem",
+                       REFERRED: "paid.referred"}
+ADVICE = {POSTED: "paid.posted_advice", PENDING: "paid.pending_advice", REFERRED: "paid.referred_advice"}
+_ROWS = 6
 
 
 class PaidScreen(QWidget):
@@ -28,14 +40,10 @@ class PaidScreen(QWidget):
         self.strip = AccountStrip()
         self.problem = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
         self.advice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
-        self.fields = QGridLayout()
-        self.fields.setHorizontalSpacing(40)
-        self._rows: list[tuple[QLabel, QLabel]] = []
-        for row in range(6):
-            name, value = set_role(QLabel(), "fieldName"), set_role(QLabel(), "fieldValue")
-            self.fields.addWidget(name, row, 0, Qt.AlignmentFlag.AlignRight)
-            self.fields.addWidget(value, row, 1, Qt.AlignmentFlag.AlignLeft)
-            self._rows.append((name, value))
+        self._rows = [(set_role(QLabel(), "fieldName"), set_role(QLabel(), "fieldValue")) for _ in range(_ROWS)]
+        self.qr = QrCode()
+        self.qr_caption = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
+        self.qr_caption.setFixedWidth(300)
         self.slip = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
         self.done = set_role(QPushButton(), "primary")
         self.pay_another = QPushButton()
@@ -45,27 +53,41 @@ class PaidScreen(QWidget):
         self.nav.back.hide()
         self.nav.home.hide()
         self.done.clicked.connect(self.nav.home.click)
+        self._lay_out()
 
-        column = QVBoxLayout(self)
-        column.setContentsMargins(160, 30, 160, 30)
-        column.addStretch(1)
+    def _lay_out(self) -> None:
         heading = QHBoxLayout()
         heading.addStretch(1)
         heading.addWidget(self.mark)
         heading.addSpacing(16)
         heading.addWidget(self.title)
         heading.addStretch(1)
+        fields = QGridLayout()
+        fields.setHorizontalSpacing(40)
+        for row, (name, value) in enumerate(self._rows):
+            fields.addWidget(name, row, 0, Qt.AlignmentFlag.AlignRight)
+            fields.addWidget(value, row, 1, Qt.AlignmentFlag.AlignLeft)
+        qr = QVBoxLayout()
+        qr.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        qr.addWidget(self.qr_caption)
+        body = QHBoxLayout()
+        body.addStretch(1)
+        body.addLayout(fields)
+        body.addSpacing(60)
+        body.addLayout(qr)
+        body.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(160, 30, 160, 30)
+        column.addStretch(1)
         column.addLayout(heading)
-        column.addSpacing(8)
-        column.addWidget(self.strip)
-        column.addSpacing(8)
-        column.addWidget(self.problem)
+        for spacing, widget in ((8, self.strip), (8, self.problem)):
+            column.addSpacing(spacing)
+            column.addWidget(widget)
         column.addSpacing(12)
-        column.addLayout(self.fields)
-        column.addSpacing(12)
-        column.addWidget(self.advice)
-        column.addSpacing(12)
-        column.addWidget(self.slip)
+        column.addLayout(body)
+        for widget in (self.advice, self.slip):
+            column.addSpacing(12)
+            column.addWidget(widget)
         column.addStretch(2)
         column.addWidget(self.nav)
 
@@ -78,12 +100,24 @@ class PaidScreen(QWidget):
             self.wipe()
             return
         tr = ctx.tr
-        self.title.setText(tr(_TITLE[payment.outcome]))
-        self.mark.setText("" if payment.problem_key else _MARK.get(payment.outcome, ""))
+        titles = _TITLE_WITH_PROBLEM if payment.problem_key else _TITLE
+        self.title.setText(tr(titles[payment.outcome]))
+        self.mark.setText("✓" if payment.outcome in (POSTED, PENDING) and not payment.problem_key else "")
         self.mark.setVisible(bool(self.mark.text()))
         self.strip.render(ctx, state)
         self.problem.setText(tr(payment.problem_key) if payment.problem_key else "")
         self.problem.setVisible(bool(payment.problem_key))
+        self._fill_rows(ctx, payment)
+        self.advice.setText(self._advice(ctx, payment))
+        self.slip.setText(tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip"))
+        # No slip: the transaction number as a QR code, to photograph and show at the counter.
+        self.qr.set_payload("" if payment.slip_printed else payment.transaction_no)
+        self.qr.setVisible(not payment.slip_printed)
+        self.qr_caption.setText(tr("paid.qr_caption"))
+        self.qr_caption.setVisible(not payment.slip_printed)
+
+    def _fill_rows(self, ctx: RenderContext, payment: CashPayment) -> None:
+        tr = ctx.tr
         rows = [(tr("paid.transaction_no"), payment.transaction_no),
                 (tr("paid.paid"), yuan(payment.paid_fen)),
                 (tr("pay.amount_due"), yuan(payment.amount_due_fen)),
@@ -92,17 +126,19 @@ class PaidScreen(QWidget):
             rows.append((tr("paid.still_owed"), yuan(payment.still_due_fen)))
         if payment.receipt_no:
             rows.append((tr("paid.receipt_no"), payment.receipt_no))
-        for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * 6):
+        for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * _ROWS):
             name.setText(text_name)
             value.setText(text_value)
-        # Whatever the outcome, a problem (a note may be inside the acceptor) sends to the counter.
-        advice = "paid.referred_advice" if payment.problem_key else ADVICE[payment.outcome]
-        advice_text = tr(advice, hotline=ctx.config.terminal.hotline, transaction_no=payment.transaction_no)
+
+    def _advice(self, ctx: RenderContext, payment: CashPayment) -> str:
+        key = "paid.referred_advice" if payment.problem_key else ADVICE[payment.outcome]
+        if key == "paid.posted_advice" and not payment.slip_printed:
+            key = "paid.posted_advice_no_slip"
+        text = ctx.tr(key, hotline=ctx.config.terminal.hotline, transaction_no=payment.transaction_no)
         if payment.still_due_fen:
-            advice_text += ("" if ctx.lang == "zh" else " ") + tr("paid.still_owed_advice",
-                                                                  rest=yuan(payment.still_due_fen))
-        self.advice.setText(advice_text)
-        self.slip.setText(tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip"))
+            text += ("" if ctx.lang == "zh" else " ") + ctx.tr("paid.still_owed_advice",
+                                                              rest=yuan(payment.still_due_fen))
+        return text
 
     def wipe(self) -> None:
         for name, value in self._rows:
@@ -110,3 +146,4 @@ class PaidScreen(QWidget):
             value.clear()
         for label in (self.mark, self.title, self.strip, self.problem, self.advice, self.slip):
             label.clear()
+        self.qr.set_payload("")

@@ -33,7 +33,8 @@ class PayingScreen(QWidget):
         self.message.setText(ctx.tr("paying.message"))
         paid = state.payment.paid_fen if state.payment else 0
         self.paid.setText(ctx.tr("paying.paid", amount=yuan(paid)))
-        self.wait.setText(ctx.tr("paying.wait"))
+        # Only promise a slip the printer can print.
+        self.wait.setText(ctx.tr("paying.wait" if ctx.services.slip else "paying.wait_no_slip"))
 
     def wipe(self) -> None:
         self.paid.clear()

@@ -187,6 +187,10 @@ def test_a_jam_during_cash_in_pays_in_what_was_taken_and_refers_to_the_counter(p
     wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=25, what="the result after the jam")
     payment = kiosk.journey.state.payment
     assert payment.outcome == "posted" and payment.problem_key == "pay.problem_acceptor"
+    paid = kiosk.window.paid
+    # One message: posted, but the counter must settle the note inside — no "success" over a fault.
+    assert paid.title.text() == "已入账，请到人工窗口确认" and not paid.mark.isVisible()
+    assert "没有计入" in paid.problem.text()
     assert "staffed counter" in kiosk.window.paid.advice.text() or "人工服务窗口" in kiosk.window.paid.advice.text()
     assert payment.paid_fen == 10_000
     assert [(p["transaction_no"], p["amount_fen"]) for p in sim.postings] == [(txn, 10_000)]
@@ -224,3 +228,21 @@ def test_home_leads_with_paying_and_the_way_there_says_pay(paying_kiosk):
 
     assert kiosk.journey.state.step is Step.UTILITY and kiosk.journey.state.to_pay
     assert "缴费" in kiosk.window.utility.title.text()
+
+
+def test_with_the_printer_out_of_paper_the_result_shows_the_transaction_as_a_qr_code(paying_kiosk, sim):
+    whole = paying_kiosk
+    kiosk = whole.controller
+    whole.devices.emulators.printer.set_paper("out")
+    wait_until(lambda: not kiosk.service_level().slip, what="the printer reported out of paper")
+    at_overview(kiosk)
+    cash_in(kiosk)
+    txn = kiosk.journey.state.payment.transaction_no
+    insert(whole, 100, 100)
+    tap(kiosk.window.cash_in.finish)
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+
+    paid = kiosk.window.paid
+    assert not kiosk.journey.state.payment.slip_printed
+    assert paid.qr.isVisible() and paid.qr.payload == txn
+    assert "二维码" in paid.slip.text() and "请保管好凭条" not in paid.advice.text()
