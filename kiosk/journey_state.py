@@ -41,7 +41,7 @@ STEP_BAR = (Step.UTILITY, Step.ACCOUNT, Step.OVERVIEW, Step.CASH_IN)
 _BAR_POSITION = {
     Step.UTILITY: 0,
     Step.ACCOUNT: 1,
-    Step.CARD: 1,
+    Step.CARD: 0,  # with a card the first step is "insert the card"
     Step.LOOKUP: 1,
     Step.FAILED: 1,
     Step.OVERVIEW: 2,

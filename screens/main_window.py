@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(0)
         self.header.render(ctx)
         self.footer.render(ctx)
-        self.step_bar.render(ctx, state.step_bar_position)
+        self.step_bar.render(ctx, state)
         if state.step is Step.HOME:
             self.wipe()
         screen = self.screen(state.step)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from kiosk.journey_state import STEP_BAR
+from kiosk.journey_state import STEP_BAR, JourneyState, Step
 from screens.context import RenderContext, set_role
 
 
@@ -15,6 +15,7 @@ class StepBar(QWidget):
         self.setObjectName("stepBar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.labels = [QLabel() for _ in STEP_BAR]
+        self.arrows: list[QLabel] = []
         for label in self.labels:
             # Room inside the "current" pill; the stylesheet's padding alone is
             # not counted in a QLabel's size hint.
@@ -25,21 +26,35 @@ class StepBar(QWidget):
         for index, label in enumerate(self.labels):
             if index:
                 arrow = QLabel("›")
-                arrow.setStyleSheet("font-size: 34px; color: #8a99a8;")
+                arrow.setStyleSheet("font-size: 34px; color: #5f6f7f;")
+                self.arrows.append(arrow)
                 row.addSpacing(24)
                 row.addWidget(arrow)
                 row.addSpacing(24)
             row.addWidget(label)
         row.addStretch(1)
 
-    def render(self, ctx: RenderContext, position: int | None) -> None:
+    def render(self, ctx: RenderContext, state: JourneyState) -> None:
+        position = state.step_bar_position
         self.setVisible(position is not None)
+        # Paying is promised only while cash can be taken (the overview says why not).
+        shown = len(STEP_BAR) if ctx.services.cash or position == len(STEP_BAR) - 1 else len(STEP_BAR) - 1
         for index, (label, step) in enumerate(zip(self.labels, STEP_BAR)):
             if position is None or index > position:
-                state, mark = "todo", f"{index + 1}"
+                step_state, mark = "todo", f"{index + 1}"
             elif index == position:
-                state, mark = "current", f"{index + 1}"
+                step_state, mark = "current", f"{index + 1}"
             else:
-                state, mark = "done", "✓"
-            label.setText(f"{mark}  {ctx.tr('step.' + step.value)}")
-            set_role(label, "step", stepState=state)
+                step_state, mark = "done", "✓"
+            label.setText(f"{mark}  {ctx.tr(_label_key(step, state.by_card))}")
+            set_role(label, "step", stepState=step_state)
+            label.setVisible(index < shown)
+            if index:
+                self.arrows[index - 1].setVisible(index < shown)
+
+
+def _label_key(step: Step, by_card: bool) -> str:
+    """With a card, the first two steps are the card's: insert it, read the number."""
+    if by_card and step in (Step.UTILITY, Step.ACCOUNT):
+        return "step.card_" + step.value
+    return "step." + step.value

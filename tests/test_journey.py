@@ -237,7 +237,7 @@ def test_an_unknown_utility_is_refused_with_the_configured_ones_named(journey):
 
 def test_a_card_read_looks_up_its_account(journey, some_account):
     journey.start_card_inquiry()
-    assert journey.state.step is Step.CARD and journey.state.step_bar_position == 1
+    assert journey.state.step is Step.CARD and journey.state.step_bar_position == 0  # "insert the card" is where a card customer starts
     request = journey.card_read("electricity", VALID_ELECTRICITY)
     assert request.account_no == VALID_ELECTRICITY and journey.state.step is Step.LOOKUP
     journey.lookup_succeeded(request.ticket, some_account)

@@ -234,3 +234,10 @@ def test_without_an_acceptor_home_offers_no_pay_tile_and_the_overview_says_where
     overview = kiosk.window.overview
     assert not overview.pay.isVisible()
     assert overview.no_pay.isVisible() and "人工窗口" in overview.no_pay.text()
+
+
+def test_without_cash_the_step_bar_does_not_promise_paying(kiosk):
+    look_up(kiosk, "electricity_arrears")
+    bar = kiosk.window.step_bar
+    assert [label.isVisible() for label in bar.labels] == [True, True, True, False]
+    assert "查看账户" in bar.labels[2].text()
