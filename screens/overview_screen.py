@@ -62,6 +62,7 @@ class OverviewScreen(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = set_role(QLabel(), "title")
+        self.take_card = set_role(QLabel(), "subtitle")  # after a card: take it back
         self.holder = _field_pair()
         self.account_no = _field_pair()
         self.address = _field_pair()
@@ -115,7 +116,11 @@ class OverviewScreen(QWidget):
         body.addLayout(right, 5)
         column = QVBoxLayout(self)
         column.setContentsMargins(60, 10, 60, 16)
-        column.addWidget(self.title)
+        heading = QHBoxLayout()
+        heading.addWidget(self.title)
+        heading.addStretch(1)
+        heading.addWidget(self.take_card)
+        column.addLayout(heading)
         column.addLayout(body, 1)
         column.addSpacing(12)
         column.addWidget(self.nav)
@@ -134,6 +139,7 @@ class OverviewScreen(QWidget):
         self.no_pay.setText("⚠ " + tr(ctx.services.cash_off_key or "overview.no_cash") if no_cash else "")
         self.no_pay.setVisible(no_cash)
         self.title.setText(tr("overview.title", utility=ctx.utility_name(account.utility)))
+        self.take_card.setText(tr("card.take_back") if state.by_card else "")
         _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
         _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
         _set_pair(self.address, tr("overview.address"), account.address_masked)

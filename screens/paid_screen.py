@@ -109,7 +109,8 @@ class PaidScreen(QWidget):
         self.problem.setVisible(bool(payment.problem_key))
         self._fill_rows(ctx, payment)
         self.advice.setText(self._advice(ctx, payment))
-        self.slip.setText(tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip"))
+        slip = tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip")
+        self.slip.setText(slip + (("" if ctx.lang == "zh" else " ") + tr("card.take_back") if state.by_card else ""))
         # No slip: the transaction number as a QR code, to photograph and show at the counter.
         self.qr.set_payload("" if payment.slip_printed else payment.transaction_no)
         self.qr.setVisible(not payment.slip_printed)

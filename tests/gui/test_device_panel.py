@@ -116,6 +116,9 @@ def test_a_card_inserted_on_the_panel_leads_to_the_account_overview(kiosk_and_pa
                what="the overview of the card's account")
     assert kiosk.journey.state.by_card
     assert kiosk.journey.state.account.account_no == "3201100017"
+    assert kiosk.window.overview.take_card.text() == "离开前请取回您的表卡。"
+    bar = kiosk.window.step_bar
+    assert "插入表卡" in bar.labels[0].text() and "读取户号" in bar.labels[1].text()  # not "enter the number"
 
 
 def test_a_note_fed_outside_a_payment_is_not_taken(kiosk_and_panel):
