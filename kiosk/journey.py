@@ -321,6 +321,12 @@ class Journey:
             self.payment_finished(replace(payment, outcome=REFERRED, problem_key=problem_key,
                                           **({"paid_fen": 0, "notes_fen": ()} if nothing_paid else {})))
 
+    def show_help(self, shown: bool = True) -> None:
+        """"Need help?" opens the card over the step (closing it changes nothing else)."""
+        self.touch()
+        if self._state.help_shown != shown:
+            self._set(replace(self._state, help_shown=shown))
+
     def pay_another(self) -> None:
         """"Pay another bill" on the result screen: this account is forgotten, the
         same customer chooses the next utility (in the language they chose)."""

@@ -126,6 +126,7 @@ class JourneyState:
     # The customer came to pay (home's "Pay a bill"), not only to look: the
     # screens say "pay" where they would say "check".
     to_pay: bool = False
+    help_shown: bool = False  # the "Need help?" card is over the step
 
     @property
     def step_bar_position(self) -> int | None:

@@ -18,6 +18,7 @@ _WEEKDAYS = {
 
 class Header(QWidget):
     language_toggled = Signal()
+    help_requested = Signal()
 
     def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
@@ -31,6 +32,8 @@ class Header(QWidget):
         self.date = QLabel(objectName="date")
         self.language_switch = QPushButton(objectName="languageSwitch")
         self.language_switch.clicked.connect(self.language_toggled)
+        self.help = QPushButton(objectName="helpButton")  # on every screen: where a person is
+        self.help.clicked.connect(self.help_requested)
 
         names = QVBoxLayout()
         names.addWidget(self.hall_name)
@@ -43,6 +46,8 @@ class Header(QWidget):
         row.addLayout(names, 1)
         row.addLayout(when)
         row.addSpacing(40)
+        row.addWidget(self.help)
+        row.addSpacing(16)
         row.addWidget(self.language_switch)
 
         self._timer = QTimer(self, interval=1000, timeout=self._update_clock)
@@ -54,6 +59,7 @@ class Header(QWidget):
         self.hall_name.setText(ctx.config.hall_name(ctx.lang))
         self.hall_name_sub.setText(ctx.config.hall_name(other))
         self.language_switch.setText(ctx.tr("header.switch_language"))
+        self.help.setText(ctx.tr("help.button"))
         self.language_switch.setVisible(len(ctx.config.terminal.languages) > 1)
         self._update_clock()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -18,7 +18,7 @@ from typing import Callable
 
 from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig
-from kiosk.journey_state import JourneyState, Step
+from kiosk.journey_state import MONEY_STEPS, JourneyState, Step
 from screens.context import RenderContext
 from screens.footer import Footer
 from screens.header import Header
@@ -54,6 +54,8 @@ def _build_screen(step: Step, config: KioskConfig) -> QWidget:
 
 
 class MainWindow(QMainWindow):
+    help_closed = Signal()  # the customer closed the "Need help?" card
+
     def __init__(self, config: KioskConfig,
                  on_screen_built: Callable[[Step, QWidget], None] = lambda step, screen: None) -> None:
         super().__init__()
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self._out_of_order = None
         self._held_out_of_order: ServiceLevel | None = None  # a failed start's sign, for good
         self._idle_prompt = None
+        self._help = None  # the "Need help?" card, built on first use
         self._screens: dict[Step, QWidget] = {Step.HOME: self.home}
         self.steps = QStackedWidget()
         self.steps.addWidget(self.home)
@@ -130,6 +133,15 @@ class MainWindow(QMainWindow):
         return self._out_of_order
 
     @property
+    def help_overlay(self):
+        if self._help is None:
+            from screens.help_overlay import HelpOverlay
+
+            self._help = HelpOverlay(self.pages)
+            self._help.closed.connect(self.help_closed)
+        return self._help
+
+    @property
     def idle_prompt(self):
         if self._idle_prompt is None:
             from screens.idle_prompt import IdlePromptOverlay
@@ -151,8 +163,9 @@ class MainWindow(QMainWindow):
         if not level.in_service and state.step is Step.HOME:
             self.out_of_order.render(ctx, level)
             self.pages.setCurrentWidget(self.out_of_order)
-            if self._idle_prompt is not None:
-                self._idle_prompt.hide()
+            for overlay in (self._idle_prompt, self._help):
+                if overlay is not None:
+                    overlay.hide()
             return
         self.pages.setCurrentIndex(0)
         self.header.render(ctx)
@@ -165,6 +178,8 @@ class MainWindow(QMainWindow):
         self.steps.setCurrentWidget(screen)
         if state.idle_prompt is not None or self._idle_prompt is not None:
             self.idle_prompt.render(ctx, state.idle_prompt)
+        if state.help_shown or self._help is not None:
+            self.help_overlay.render(ctx, state.help_shown, money_in_play=state.step in MONEY_STEPS)
 
     def wipe(self) -> None:
         """Forget every customer's trace in every widget (rule 5)."""

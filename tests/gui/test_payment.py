@@ -246,3 +246,21 @@ def test_with_the_printer_out_of_paper_the_result_shows_the_transaction_as_a_qr_
     assert not kiosk.journey.state.payment.slip_printed
     assert paid.qr.isVisible() and paid.qr.payload == txn
     assert "二维码" in paid.slip.text() and "请保管好凭条" not in paid.advice.text()
+
+
+def test_help_is_on_every_screen_and_closing_it_leaves_the_cash_in_as_it_was(paying_kiosk):
+    whole = paying_kiosk
+    kiosk = whole.controller
+    assert kiosk.window.header.help.isVisible()  # on home already
+    at_overview(kiosk)
+    cash_in(kiosk)
+    insert(whole, 20)
+
+    tap(kiosk.window.header.help)
+
+    help_card = kiosk.window.help_overlay
+    assert help_card.isVisible() and "95598" in help_card.hotline.text()
+    assert help_card.money.isVisible()  # money is in: it is recorded and safe
+    tap(help_card.close_button)
+    assert not help_card.isVisible()
+    assert kiosk.journey.state.step is Step.CASH_IN and kiosk.journey.state.payment.paid_fen == 2_000
