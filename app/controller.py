@@ -84,6 +84,7 @@ class KioskApp(QObject):
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
         self.window.header.help_requested.connect(self.journey.show_help)
+        self.window.header.elder_toggled.connect(lambda: self.journey.set_elder(not self.journey.state.elder))
         self.window.help_closed.connect(lambda: self.journey.show_help(False))
         self.window.home.pay_chosen.connect(self.journey.start_paying)
         self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)

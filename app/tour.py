@@ -93,7 +93,7 @@ class Tour:
         self.whole = build_kiosk(config, backend_url=self.sim.url, clock=self.clock, realistic_emulators=False)
         self.kiosk, self.devices = self.whole.controller, self.whole.devices
         self.window = self.kiosk.window
-        self.window.resize(*size)
+        self.window.pin_size(*size)
         self.window.show()
         self.whole.start()
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
@@ -146,11 +146,12 @@ class Tour:
 
     def shoot(self, name: str, lang: str) -> None:
         QTest.qWait(30)  # let layouts settle and the spinner draw
-        if (self.window.width(), self.window.height()) != self.size:
-            # A screen whose content does not fit grows the window past the
-            # panel: on the kiosk the bottom (the Home button) would be cut off.
+        needs = self.window.minimumSizeHint()
+        if needs.width() > self.size[0] or needs.height() > self.size[1]:
+            # The window is pinned to the panel: content that does not fit would
+            # be squeezed over itself (on the kiosk: the bottom row cut off).
             raise LayoutOverflow(
-                f"tour: {name} ({lang}) needs {self.window.width()}x{self.window.height()}, "
+                f"tour: {name} ({lang}) needs {needs.width()}x{needs.height()}, "
                 f"more than the {self.size[0]}x{self.size[1]} screen"
             )
         self._number += 1
@@ -163,6 +164,9 @@ class Tour:
     def visit_all(self, lang: str) -> None:
         self._number = 0
         self.home(lang)
+        # Nothing left over from the last language's faults on the first picture.
+        self.expect_services(lambda level: level.in_service and level.cash and level.slip and level.card,
+                             "every device online and the sign down")
         self.shoot("home", lang)
         tap(self.window.home.inquiry)
         self.shoot("utility-choose", lang)
@@ -207,6 +211,7 @@ class Tour:
 
         self.visit_payment_states(lang)
         self.visit_device_states(lang)
+        self.visit_elder_mode(lang)
 
         self.home(lang)
         self.sim.inject("drop", path_prefix="/api/v1/terminals")
@@ -218,37 +223,73 @@ class Tour:
         wait_until(lambda: not self.window.showing_out_of_order, what="the sign to come down")
 
 
-    def visit_payment_states(self, lang: str) -> None:
-        """A cash payment: the notice, notes going in, paying, posted; then pending and no slip."""
-        acceptor = self.devices.emulators.acceptor
+    def visit_elder_mode(self, lang: str) -> None:
+        """Elder mode (长辈模式): home, the account, the confirmation, the result; and help."""
+        self.home(lang)
+        tap(self.window.header.elder)
+        self.shoot("elder-home", lang)
+        tap(self.window.home.pay)
+        tap(self.window.utility.tiles["electricity"])
+        self.type_digits(DEMO_ACCOUNTS["electricity_arrears"][1])
+        self.shoot("elder-account-entry", lang)
+        self.sim.restore_accounts()
+        tap(self.window.account_entry.submit)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.OVERVIEW, what="the elder overview")
+        self.shoot("elder-overview", lang)
+        tap(self.window.overview.pay)
+        tap(self.window.pay_notice.start)
+        wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
+        self.insert(100)
+        tap(self.window.header.help)
+        self.shoot("elder-help-during-cash-in", lang)
+        tap(self.window.help_overlay.close_button)
+        tap(self.window.cash_in.cancel)
+        self.shoot("elder-cash-in-confirm", lang)
+        tap(self.window.cash_in.confirm.pay)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the elder result")
+        self.shoot("elder-paid", lang)
+        tap(self.window.paid.done)
 
-        def insert(*notes_yuan: int) -> None:
-            before = self.kiosk.journey.state.payment.paid_fen
-            for yuan in notes_yuan:
-                acceptor.insert_note(yuan)
-            wait_until(lambda: self.kiosk.journey.state.payment.paid_fen == before + 100 * sum(notes_yuan),
-                       timeout_s=DEVICE_CHANGE_S, what=f"notes {notes_yuan} credited")
+    # -- paying ------------------------------------------------------------------
+    def insert(self, *notes_yuan: int) -> None:
+        """Notes fed into the acceptor emulator, once each is credited on screen."""
+        before = self.kiosk.journey.state.payment.paid_fen
+        for yuan in notes_yuan:
+            self.devices.emulators.acceptor.insert_note(yuan)
+        wait_until(lambda: self.kiosk.journey.state.payment.paid_fen == before + 100 * sum(notes_yuan),
+                   timeout_s=DEVICE_CHANGE_S, what=f"notes {notes_yuan} credited")
 
-        def to_cash_in() -> None:
-            self.sim.restore_accounts()
-            self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
-            tap(self.window.overview.pay)
-            tap(self.window.pay_notice.start)
-            wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
-
+    def to_cash_in(self, lang: str, *, notice: str = "") -> None:
+        """From the overview to the cash-in; ``notice``: the name to save the notice under."""
         self.sim.restore_accounts()  # the same bill is owed in every visit
         self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
         tap(self.window.overview.pay)
-        self.shoot("pay-notice", lang)
+        if notice:
+            self.shoot(notice, lang)
         tap(self.window.pay_notice.start)
         wait_until(lambda: self.kiosk.journey.state.payment.transaction_no, what="the payment opened")
-        insert(100, 100)
+
+    def pay_and_wait(self, what: str, timeout_s: float = 20) -> None:
+        """"Done", confirmed when the screen asks (less than is owed), then the result."""
+        tap(self.window.cash_in.finish)
+        if self.window.cash_in.confirm.isVisible():
+            tap(self.window.cash_in.confirm.pay)
+        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=timeout_s, what=what)
+
+    def visit_payment_states(self, lang: str) -> None:
+        """A cash payment: the notice, notes going in, the confirmation, paying, posted."""
+        self.to_cash_in(lang, notice="pay-notice")
+        self.insert(100)
+        tap(self.window.cash_in.cancel)  # money in: "Pay with what I put in" asks first
+        self.shoot("cash-in-confirm", lang)
+        tap(self.window.cash_in.confirm.more)
+        self.insert(100)
         self.shoot("cash-in", lang)
         self.clock.advance(self.kiosk.config.payment.cash_in_prompt_after_s + 1)
         self.kiosk.journey.tick()
         self.shoot("cash-in-idle-prompt", lang)
         tap(self.window.idle_prompt.continue_button)
-        insert(50)  # now above the amount due: the rest goes to the balance
+        self.insert(50)  # now above the amount due: the rest goes to the balance
         self.sim.inject("delay", seconds=1.5, path_prefix="/api/v1/payments")
         tap(self.window.cash_in.finish)
         wait_until(lambda: self.kiosk.journey.state.step is Step.PAYING, what="paying")
@@ -256,41 +297,48 @@ class Tour:
         self.shoot("paying", lang)
         wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
         self.shoot("paid-posted", lang)
-        tap(self.window.paid.nav.home)
+        tap(self.window.paid.done)
+        self.visit_payment_outcomes(lang)
 
-        to_cash_in()
-        insert(100)
+    def visit_payment_outcomes(self, lang: str) -> None:
+        """Pending, referred, a jam with a note taken, a part payment without a slip."""
+        self.to_cash_in(lang)
+        self.insert(100)
         self.sim.inject("http_500", path_prefix="/api/v1/payments")
-        tap(self.window.cash_in.finish)
-        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the pending result")
+        self.pay_and_wait("the pending result")
         self.shoot("paid-pending", lang)
         self.sim.clear_faults()
-        tap(self.window.paid.nav.home)
+        tap(self.window.paid.done)
 
-        to_cash_in()  # the account is closed at the billing office meanwhile: referred
-        insert(20)
+        self.to_cash_in(lang)  # the account is closed at the billing office meanwhile: referred
+        self.insert(20)
         self.sim.close_account(*DEMO_ACCOUNTS["electricity_arrears"])
-        tap(self.window.cash_in.finish)
-        wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=20, what="the referred result")
+        self.pay_and_wait("the referred result")
         self.shoot("paid-referred", lang)
-        tap(self.window.paid.nav.home)
+        tap(self.window.paid.done)
 
-        to_cash_in()  # the acceptor jams with a note taken: paid in, sent to the counter
-        insert(50)
+        acceptor = self.devices.emulators.acceptor
+        self.to_cash_in(lang)  # the acceptor jams with a note taken: paid in, sent to the counter
+        self.insert(50)
         acceptor.jam()
         wait_until(lambda: self.kiosk.journey.state.step is Step.PAID, timeout_s=25, what="the result after a jam")
         self.shoot("paid-acceptor-failed", lang)
         acceptor.clear_jam()
         self.expect_services(lambda level: level.in_service and level.cash, "the jam cleared")
-        tap(self.window.paid.nav.home)
+        tap(self.window.paid.done)
+        self.visit_no_slip(lang)
 
-        self.devices.emulators.printer.set_paper("out")
+    def visit_no_slip(self, lang: str) -> None:
+        """Paper out: the notice says so, and the result shows the transaction as a QR code."""
+        printer = self.devices.emulators.printer
+        printer.set_paper("out")
         self.expect_services(lambda level: not level.slip, "paper out to be seen")
-        self.sim.restore_accounts()
-        self.look_up(lang, "electricity_arrears", Step.OVERVIEW)
-        tap(self.window.overview.pay)
-        self.shoot("pay-notice-no-slip", lang)
-        self.devices.emulators.printer.set_paper("ok")
+        self.to_cash_in(lang, notice="pay-notice-no-slip")
+        self.insert(100)  # a part payment: what is still owed is on the result
+        self.pay_and_wait("the result without a slip")
+        self.shoot("paid-no-slip-part-payment", lang)
+        tap(self.window.paid.done)
+        printer.set_paper("ok")
         self.expect_services(lambda level: level.slip, "paper back")
 
     def visit_device_states(self, lang: str) -> None:

@@ -41,6 +41,9 @@ if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
 
 Listener = Callable[[JourneyState], None]
 
+# Elder mode: every idle prompt and timeout waits this many times longer.
+ELDER_TIME_FACTOR = 2.0
+
 
 class Journey:
     """One customer's inquiry at a time; :meth:`go_home` forgets all of it."""
@@ -69,6 +72,7 @@ class Journey:
         self._tickets = itertools.count(1)
         self._pending_ticket: int | None = None
         self._listeners: list[Listener] = []
+        self._elder = False
 
     # -- observing -----------------------------------------------------
     @property
@@ -82,6 +86,9 @@ class Journey:
         self._listeners.append(listener)
 
     def _set(self, state: JourneyState) -> None:
+        # Elder mode belongs to the customer, not to a step: every new state keeps it.
+        if state.elder != self._elder:
+            state = replace(state, elder=self._elder)
         if state == self._state:
             return
         self._state = state
@@ -321,6 +328,17 @@ class Journey:
             self.payment_finished(replace(payment, outcome=REFERRED, problem_key=problem_key,
                                           **({"paid_fen": 0, "notes_fen": ()} if nothing_paid else {})))
 
+    def set_elder(self, on: bool) -> None:
+        """Elder mode (长辈模式) on or off for this customer: larger everything, and
+        twice the time before any prompt or timeout.  The next customer starts without it."""
+        self.touch()
+        self._elder = on
+        self._set(self._state)
+
+    def _seconds(self, seconds: float) -> float:
+        """A wait as this customer gets it: no time pressure in elder mode."""
+        return seconds * ELDER_TIME_FACTOR if self._elder else seconds
+
     def show_help(self, shown: bool = True) -> None:
         """"Need help?" opens the card over the step (closing it changes nothing else)."""
         self.touch()
@@ -345,6 +363,7 @@ class Journey:
         self._pending_ticket = None
         self._prompt_deadline = None
         self._last_touch = self._clock()
+        self._elder = False  # the next customer starts in the standard mode
         self._set(JourneyState())
 
     # -- lookup results (from a worker, delivered on the owner's thread) --
@@ -396,9 +415,10 @@ class Journey:
                 # Waiting on us is not the customer being idle.
                 self._last_touch = now
                 return False
-            if now - self._last_touch >= self._prompt_after_s:
-                self._prompt_deadline = now + self._countdown_s
-                self._set(replace(state, idle_prompt=IdlePrompt(int(round(self._countdown_s)))))
+            if now - self._last_touch >= self._seconds(self._prompt_after_s):
+                countdown = self._seconds(self._countdown_s)
+                self._prompt_deadline = now + countdown
+                self._set(replace(state, idle_prompt=IdlePrompt(int(round(countdown)))))
             return False
         left = self._prompt_deadline - now
         if left <= 0:
@@ -412,11 +432,11 @@ class Journey:
             self._last_touch = now
             return False
         idle = now - self._last_touch
-        if idle >= self._cash_in_timeout_s:
+        timeout = self._seconds(self._cash_in_timeout_s)
+        if idle >= timeout:
             return self.finish_cash_in()
-        if idle >= self._cash_in_prompt_s:
-            self._set(replace(state, idle_prompt=IdlePrompt(int(self._cash_in_timeout_s - idle + 0.999),
-                                                            cash_in=True)))
+        if idle >= self._seconds(self._cash_in_prompt_s):
+            self._set(replace(state, idle_prompt=IdlePrompt(int(timeout - idle + 0.999), cash_in=True)))
         return False
 
 

@@ -127,6 +127,7 @@ class JourneyState:
     # screens say "pay" where they would say "check".
     to_pay: bool = False
     help_shown: bool = False  # the "Need help?" card is over the step
+    elder: bool = False  # elder mode (长辈模式): larger text and targets, more time
 
     @property
     def step_bar_position(self) -> int | None:

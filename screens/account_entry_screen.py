@@ -23,7 +23,7 @@ class AccountEntryScreen(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.title = set_role(QLabel(), "title")
+        self.title = set_role(QLabel(wordWrap=True), "title")
         self.hint = set_role(QLabel(wordWrap=True), "hint")
         self.field = QLabel(objectName="accountField")
         self.status = set_role(QLabel(wordWrap=True), "fieldOk")

@@ -19,6 +19,7 @@ _WEEKDAYS = {
 class Header(QWidget):
     language_toggled = Signal()
     help_requested = Signal()
+    elder_toggled = Signal()
 
     def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
@@ -34,6 +35,8 @@ class Header(QWidget):
         self.language_switch.clicked.connect(self.language_toggled)
         self.help = QPushButton(objectName="helpButton")  # on every screen: where a person is
         self.help.clicked.connect(self.help_requested)
+        self.elder = QPushButton(objectName="elderSwitch")  # 长辈模式, one tap from every screen
+        self.elder.clicked.connect(self.elder_toggled)
 
         names = QVBoxLayout()
         names.addWidget(self.hall_name)
@@ -46,6 +49,8 @@ class Header(QWidget):
         row.addLayout(names, 1)
         row.addLayout(when)
         row.addSpacing(40)
+        row.addWidget(self.elder)
+        row.addSpacing(16)
         row.addWidget(self.help)
         row.addSpacing(16)
         row.addWidget(self.language_switch)
@@ -53,13 +58,17 @@ class Header(QWidget):
         self._timer = QTimer(self, interval=1000, timeout=self._update_clock)
         self._timer.start()
 
-    def render(self, ctx: RenderContext) -> None:
+    def render(self, ctx: RenderContext, elder: bool = False) -> None:
         self._lang = ctx.lang
         other = "en" if ctx.lang == "zh" else "zh"
         self.hall_name.setText(ctx.config.hall_name(ctx.lang))
         self.hall_name_sub.setText(ctx.config.hall_name(other))
         self.language_switch.setText(ctx.tr("header.switch_language"))
         self.help.setText(ctx.tr("help.button"))
+        self.elder.setText(ctx.tr("elder.off" if elder else "elder.on"))
+        # Elder mode: only what is needed, large — the second-language hall name and the date go.
+        self.hall_name_sub.setVisible(not elder)
+        self.date.setVisible(not elder)
         self.language_switch.setVisible(len(ctx.config.terminal.languages) > 1)
         self._update_clock()
 

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._held_out_of_order: ServiceLevel | None = None  # a failed start's sign, for good
         self._idle_prompt = None
         self._help = None  # the "Need help?" card, built on first use
+        self.elder_mode = False
         self._screens: dict[Step, QWidget] = {Step.HOME: self.home}
         self.steps = QStackedWidget()
         self.steps.addWidget(self.home)
@@ -168,7 +169,8 @@ class MainWindow(QMainWindow):
                     overlay.hide()
             return
         self.pages.setCurrentIndex(0)
-        self.header.render(ctx)
+        self._apply_elder_mode(state.elder)
+        self.header.render(ctx, state.elder)
         self.footer.render(ctx)
         self.step_bar.render(ctx, state)
         if state.step is Step.HOME:
@@ -180,6 +182,15 @@ class MainWindow(QMainWindow):
             self.idle_prompt.render(ctx, state.idle_prompt)
         if state.help_shown or self._help is not None:
             self.help_overlay.render(ctx, state.help_shown, money_in_play=state.step in MONEY_STEPS)
+
+    def _apply_elder_mode(self, on: bool) -> None:
+        """Elder mode is a stylesheet laid over the kiosk's, on this window only."""
+        if on == self.elder_mode:
+            return
+        from screens.stylesheet import elder_stylesheet
+
+        self.elder_mode = on
+        self.setStyleSheet(elder_stylesheet() if on else "")
 
     def wipe(self) -> None:
         """Forget every customer's trace in every widget (rule 5)."""

@@ -81,7 +81,9 @@ class OverviewScreen(QWidget):
         self.no_pay = set_role(QLabel(wordWrap=True), "degraded")
         self.no_pay.setMinimumWidth(760)
         self.nav = NavBar(self.no_pay, self.pay)
+        self._lay_out()
 
+    def _lay_out(self) -> None:
         who, who_layout = _card()
         for name, value in (self.holder, self.account_no, self.address, self.balance):
             who_layout.addWidget(name)
@@ -91,6 +93,7 @@ class OverviewScreen(QWidget):
         who_layout.addStretch(1)
 
         chart, chart_layout = _card()
+        self._chart_card = chart
         chart_layout.addWidget(self.chart_title)
         chart_layout.addWidget(self.chart, 1)
         bills, bills_layout = _card()
@@ -98,6 +101,7 @@ class OverviewScreen(QWidget):
         bills_layout.addWidget(self.bills)
         bills_layout.addStretch(1)
         tariff, tariff_layout = _card()
+        self._tariff_card = tariff
         tariff_layout.addWidget(self.tariff_title)
         tariff_layout.addWidget(self.tariff)
         tariff_layout.addStretch(1)
@@ -140,6 +144,9 @@ class OverviewScreen(QWidget):
         self.no_pay.setVisible(no_cash)
         self.title.setText(tr("overview.title", utility=ctx.utility_name(account.utility)))
         self.take_card.setText(tr("card.take_back") if state.by_card else "")
+        # Elder mode: fewer things at once — what is owed, the bills, and Pay.
+        self._chart_card.setVisible(not state.elder)
+        self._tariff_card.setVisible(not state.elder)
         _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
         _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
         _set_pair(self.address, tr("overview.address"), account.address_masked)

@@ -46,11 +46,12 @@ class StepBar(QWidget):
                 step_state, mark = "current", f"{index + 1}"
             else:
                 step_state, mark = "done", "✓"
-            label.setText(f"{mark}  {ctx.tr(_label_key(step, state.by_card))}")
-            set_role(label, "step", stepState=step_state)
+            # Shown first: a style set on a hidden label is not applied when it reappears.
             label.setVisible(index < shown)
             if index:
                 self.arrows[index - 1].setVisible(index < shown)
+            label.setText(f"{mark}  {ctx.tr(_label_key(step, state.by_card))}")
+            set_role(label, "step", stepState=step_state)
 
 
 def _label_key(step: Step, by_card: bool) -> str:

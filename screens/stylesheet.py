@@ -7,3 +7,10 @@ def stylesheet() -> str:
     from kiosk.assets import read_text
 
     return read_text("kiosk.qss")
+
+
+def elder_stylesheet() -> str:
+    """Elder mode's larger type, targets and stronger colours, laid over the kiosk's."""
+    from kiosk.assets import read_text
+
+    return read_text("kiosk-elder.qss")

@@ -285,3 +285,18 @@ def test_a_digit_past_the_end_of_a_wrong_number_keeps_it_marked_wrong(journey):
     type_number(journey, wrong + "7")
     assert journey.state.digits == wrong
     assert journey.state.field_problem is NumberProblem.BAD_CHECK_DIGIT
+
+
+def test_elder_mode_stays_for_the_customer_doubles_the_time_and_ends_with_them(journey, clock):
+    journey.set_elder(True)
+    journey.start_inquiry()
+    assert journey.state.elder  # a new step keeps it
+    clock.now += 61
+    journey.tick()
+    assert journey.state.idle_prompt is None  # twice the time before anyone is asked
+    clock.now += 60
+    journey.tick()
+    assert journey.state.idle_prompt is not None and journey.state.idle_prompt.seconds_left == 40
+    clock.now += 41
+    journey.tick()
+    assert journey.state.step is Step.HOME and not journey.state.elder  # the next customer starts standard

@@ -241,3 +241,20 @@ def test_without_cash_the_step_bar_does_not_promise_paying(kiosk):
     bar = kiosk.window.step_bar
     assert [label.isVisible() for label in bar.labels] == [True, True, True, False]
     assert "查看账户" in bar.labels[2].text()
+
+
+def test_elder_mode_is_one_tap_from_home_makes_text_and_targets_larger_and_ends_at_home(kiosk):
+    window = kiosk.window
+    title_before = window.home.title.font().pixelSize()
+
+    tap(window.header.elder)
+
+    assert window.elder_mode and kiosk.journey.state.elder
+    assert window.home.title.font().pixelSize() >= 43  # MIIT: largest text >= 30 pt = 43 px on this panel
+    assert window.home.title.font().pixelSize() > title_before
+    look_up(kiosk, "electricity_arrears")
+    overview = window.overview
+    assert min(b.height() for b in (overview.nav.back, overview.nav.home)) >= 96
+    assert not overview._chart_card.isVisible()  # fewer things at once
+    tap(overview.nav.home)
+    assert not window.elder_mode  # the next customer starts in the standard mode

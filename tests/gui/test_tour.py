@@ -10,9 +10,12 @@ STATES = (
     "home", "utility-choose", "account-empty", "account-typing", "account-invalid-check-digit",
     "lookup-in-progress", "overview-arrears", "overview-nothing-owed", "overview-gas", "failed-not-found",
     "failed-account-closed", "failed-network-down", "failed-backend-error", "idle-prompt",
-    "pay-notice", "cash-in", "cash-in-idle-prompt", "paying", "paid-posted", "paid-pending", "paid-referred", "paid-acceptor-failed", "pay-notice-no-slip",
+    "pay-notice", "cash-in-confirm", "cash-in", "cash-in-idle-prompt", "paying", "paid-posted", "paid-pending",
+    "paid-referred", "paid-acceptor-failed", "pay-notice-no-slip", "paid-no-slip-part-payment",
     "card-insert", "overview-by-card", "card-unreadable", "home-no-slip", "home-inquiry-only", "home-no-card-reader",
-    "out-of-order-note-jam", "out-of-order-cash-box-removed", "out-of-order-no-device", "out-of-order",
+    "out-of-order-note-jam", "out-of-order-cash-box-removed", "out-of-order-no-device",
+    "elder-home", "elder-account-entry", "elder-overview", "elder-help-during-cash-in", "elder-cash-in-confirm",
+    "elder-paid", "out-of-order",
 )
 
 
