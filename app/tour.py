@@ -17,7 +17,8 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 from app.assembly import build_kiosk
 from kiosk.backend.seed import DEMO_ACCOUNTS
@@ -74,9 +75,14 @@ def tour_config(base: KioskConfig | None = None) -> KioskConfig:
     return replace(config, backend=backend)
 
 
+# Called with (state name, language, window, its picture) at every screen saved.
+ShotListener = Callable[[str, str, QWidget, QImage], None]
+
+
 class Tour:
-    def __init__(self, out: Path, size: tuple[int, int]) -> None:
+    def __init__(self, out: Path, size: tuple[int, int], on_shot: ShotListener | None = None) -> None:
         self.out = out
+        self.on_shot = on_shot
         self.size = size
         self.saved: list[Path] = []
         self._number = 0  # NN: the same state has the same number in every language
@@ -156,9 +162,12 @@ class Tour:
             )
         self._number += 1
         path = self.out / f"{self._number:02d}-{name}-{lang}.png"
-        if not self.window.grab().save(str(path)):
+        picture = self.window.grab()
+        if not picture.save(str(path)):
             raise OSError(f"tour: could not write {path}")
         self.saved.append(path)
+        if self.on_shot is not None:
+            self.on_shot(name, lang, self.window, picture.toImage())
 
     # -- the states ---------------------------------------------------------------
     def visit_all(self, lang: str) -> None:
@@ -400,12 +409,13 @@ class Tour:
         self.expect_services(lambda level: level.cash and level.slip and level.card, "every device back")
 
 
-def run_tour(out: Path, languages: tuple[str, ...], size: tuple[int, int]) -> list[Path]:
+def run_tour(out: Path, languages: tuple[str, ...], size: tuple[int, int],
+             on_shot: ShotListener | None = None) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(["kiosk-tour"])
     app.setStyleSheet(stylesheet())
-    tour = Tour(out, size)
+    tour = Tour(out, size, on_shot)
     try:
         for lang in languages:
             tour.visit_all(lang)

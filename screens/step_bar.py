@@ -25,8 +25,7 @@ class StepBar(QWidget):
         row.addStretch(1)
         for index, label in enumerate(self.labels):
             if index:
-                arrow = QLabel("›")
-                arrow.setStyleSheet("font-size: 34px; color: #5f6f7f;")
+                arrow = QLabel("›", objectName="stepArrow")
                 self.arrows.append(arrow)
                 row.addSpacing(24)
                 row.addWidget(arrow)
