@@ -66,7 +66,7 @@ def main() -> int:
     with AcceptorEmulator(timings=timings) as emulator:
         driver = AcceptorDriver(emulator.port, poll_interval_s=args.poll_interval,
                                 silence_timeout_s=max(1.0, 5 * args.poll_interval))
-        driver.subscribe(on_event)
+        driver.subscribe_events(on_event)
         driver.start()
         try:
             if not ready.wait(5):

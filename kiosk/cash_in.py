@@ -77,6 +77,7 @@ class CashIn:
         self._marks: list[tuple[int, int]] = []  # (write-ahead mark id, fen) of notes told to stack
         self._intake_stopped = False  # the journal failed: every further note goes back
         self._guard = guard
+        self._stop_listening: Callable[[], None] = lambda: None  # until start() subscribes
         self._progress = CashPayment(amount_due_fen, cap_fen, transaction_no)
 
     @property
@@ -87,7 +88,7 @@ class CashIn:
     # -- life cycle (GUI side; finish() blocks: call it from a worker) ------------
     def start(self) -> CashPayment:
         self._journal.start_cash_in(self._progress.transaction_no)
-        self._acceptor.subscribe(self._on_event)
+        self._stop_listening = self._acceptor.subscribe_events(self._on_event)
         self._acceptor.set_decider(self.decide)
         self._acceptor.enable(self._accepted)
         log.info("cash-in started", extra={"txn": self._progress.transaction_no, "cap_fen": self._progress.cap_fen})
@@ -103,7 +104,7 @@ class CashIn:
             time.sleep(_SETTLE_POLL_S)
         settled = self._acceptor.settled
         self._acceptor.set_decider(None)
-        self._acceptor.unsubscribe(self._on_event)
+        self._stop_listening()
         progress = self.progress
         txn = progress.transaction_no
         if not settled:

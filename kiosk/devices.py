@@ -137,9 +137,9 @@ class KioskDevices:
             self.emulators.acceptor = AcceptorEmulator(timings=timings).start()
             port = self.emulators.acceptor.port
         driver = AcceptorDriver(port, ACCEPTOR_POLL_S, ACCEPTOR_SILENCE_S)
-        driver.publisher.subscribe(on_status)
+        driver.subscribe_status(on_status)
         if self._on_acceptor_event is not None:
-            driver.subscribe(self._on_acceptor_event)
+            driver.subscribe_events(self._on_acceptor_event)
         self.acceptor = driver.start()
 
     def _build_printer(self, on_status: StatusListener, _on_card_event: CardListener) -> None:

@@ -76,7 +76,7 @@ class DevicePanel(QWidget):
         kiosk.device_status.connect(self._show_status)
         kiosk.card_event.connect(lambda event: self._append(f"card reader: {event}"))
         if devices.acceptor is not None:
-            devices.acceptor.subscribe(lambda event: self.event_seen.emit(f"acceptor: {event}"))
+            devices.acceptor.subscribe_events(lambda event: self.event_seen.emit(f"acceptor: {event}"))
         for device, driver in ((ACCEPTOR, devices.acceptor), (PRINTER, devices.printer),
                                (CARD_READER, devices.card_reader)):
             if driver is not None:

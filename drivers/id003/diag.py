@@ -39,7 +39,7 @@ def run_diag(port_url: str, take_notes: int | None, timeout_s: float, out: TextI
     driver = AcceptorDriver(port_url, poll_interval_s=poll_interval_s,
                             silence_timeout_s=max(1.0, min(3.0, timeout_s / 2)),
                             reconnect_backoff_s=(0.2, 1.0))
-    driver.subscribe(events.put)
+    driver.subscribe_events(events.put)
     driver.start()
     try:
         code = _wait_settled(driver, port_url, deadline, out)

@@ -18,6 +18,7 @@ equal, as they did before the id existed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 def _note_id_field():
@@ -82,19 +83,30 @@ class NoteRejected:
     reason: str
 
 
+class NoteAtPowerUp(StrEnum):
+    """Where the acceptor says a note is as it powers up (spec 6-2-2: 40h, 41h, 42h).
+
+    A ``StrEnum``: the journal and the payment layer compare it with the
+    plain strings ``"acceptor"`` and ``"stacker"``."""
+
+    NONE = "none"  # POWER UP (40h): no note inside
+    ACCEPTOR = "acceptor"  # 41h: in the transport; the reset returns it
+    STACKER = "stacker"  # 42h: being stacked; it ends in the cash box without a VEND VALID
+
+
 @dataclass(frozen=True)
 class PowerUpWithNote:
     """The acceptor came back from a power cut with a note inside.
 
-    ``where`` is ``"acceptor"`` (the note is in the transport and will be
-    returned by the reset) or ``"stacker"`` (it is being stacked: it will end
-    in the cash box without a VEND VALID).  ``denomination_fen`` and
+    ``where`` is :attr:`NoteAtPowerUp.ACCEPTOR` (the note is in the transport
+    and will be returned by the reset) or :attr:`NoteAtPowerUp.STACKER` (it is
+    being stacked: it will end in the cash box without a VEND VALID).  ``denomination_fen`` and
     ``already_credited`` say what this driver knew of the note in flight when
     contact was lost (None/False when it knew nothing): the payment layer
     compares them with its journal.
     """
 
-    where: str
+    where: NoteAtPowerUp
     denomination_fen: int | None
     already_credited: bool
     note_id: int | None = _note_id_field()  # the note in flight the driver knew of, if any

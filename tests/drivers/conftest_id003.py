@@ -80,7 +80,7 @@ def make_driver() -> Iterator[Callable[..., tuple[AcceptorDriver, Recorder]]]:
     def make(port: str, **options) -> tuple[AcceptorDriver, Recorder]:
         recorder = Recorder()
         driver = AcceptorDriver(port, **{**FAST, **options})
-        driver.subscribe(recorder.on_event)
+        driver.subscribe_events(recorder.on_event)
         driver.subscribe_status(recorder.on_status)
         made.append(driver)
         driver.start()

@@ -362,7 +362,7 @@ def test_stop_joins_quickly_and_inhibits_the_acceptor(ready):
 
 def test_a_listener_that_raises_does_not_stop_the_driver(ready):
     emulated, driver, recorder = ready
-    driver.subscribe(lambda event: 1 / 0)
+    driver.subscribe_events(lambda event: 1 / 0)
     emulated.insert_note(1)
     emulated.insert_note(5)
     recorder.wait_events(NoteCredited, 2)
