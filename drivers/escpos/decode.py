@@ -56,69 +56,16 @@ def command_length(data: bytes, start: int) -> int | None:
 
     Unknown commands count as two bytes.
     """
-    need = start + 2
-    if len(data) < need:
+    if len(data) < start + 2:
         return None
     lead, code = data[start], data[start + 1]
-
-    def sized(header: int, size: int) -> int | None:
-        return header + size if len(data) >= start + header else None
-
-    if lead == ESC:
-        if code == ord("*"):  # ESC * m nL nH d1…dk
-            if len(data) < start + 5:
-                return None
-            m, k = data[start + 2], data[start + 3] + 256 * data[start + 4]
-            return 5 + (3 * k if m in (32, 33) else k)
-        if code == ord("("):
-            return _parenthesised(data, start)
-        if code == ord("D"):  # ESC D n1 … NUL
-            end = data.find(b"\x00", start + 2)
-            return None if end < 0 else end - start + 1
-        return _ESC_FIXED.get(code, 2)
-    if lead == GS:
-        if code == ord("("):
-            return _parenthesised(data, start)
-        if code == ord("V"):
-            if len(data) < start + 3:
-                return None
-            return 3 if data[start + 2] in (0, 1, 48, 49) else 4
-        if code == ord("v"):  # GS v 0 m xL xH yL yH d1…dk
-            if len(data) < start + 8:
-                return None
-            x = data[start + 4] + 256 * data[start + 5]
-            y = data[start + 6] + 256 * data[start + 7]
-            return 8 + x * y
-        if code == ord("k"):  # GS k m d1…dk NUL (m ≤ 6) or GS k m n d1…dn
-            if len(data) < start + 4:
-                return None
-            if data[start + 2] <= 6:
-                end = data.find(b"\x00", start + 3)
-                return None if end < 0 else end - start + 1
-            return 4 + data[start + 3]
-        if code == ord("8"):  # GS 8 L p1 p2 p3 p4 …
-            if len(data) < start + 7:
-                return None
-            p = int.from_bytes(data[start + 3:start + 7], "little")
-            return 7 + p
-        return _GS_FIXED.get(code, 2)
-    if lead == FS:
-        if code == ord("("):
-            return _parenthesised(data, start)
-        return _FS_FIXED.get(code, 2)
-    if lead == DLE:
-        if code == 0x04:  # DLE EOT n [a]
-            if len(data) < start + 3:
-                return None
-            return 4 if data[start + 2] in (7, 8, 18) else 3
-        if code == 0x05:  # DLE ENQ n
-            return 3
-        if code == 0x14:  # DLE DC4 fn …
-            if len(data) < start + 3:
-                return None
-            return _DLE_DC4_LENGTH.get(data[start + 2], 3)
-        return 1  # a lone DLE byte
-    raise ValueError(f"0x{lead:02x} does not start a command")
+    if lead not in _FIXED:
+        raise ValueError(f"0x{lead:02x} does not start a command")
+    variable = _VARIABLE[lead].get(code)
+    if variable is not None:
+        return variable(data, start)
+    table, unknown = _FIXED[lead]
+    return table.get(code, unknown)
 
 
 def _parenthesised(data: bytes, start: int) -> int | None:
@@ -126,6 +73,81 @@ def _parenthesised(data: bytes, start: int) -> int | None:
     if len(data) < start + 5:
         return None
     return 5 + data[start + 3] + 256 * data[start + 4]
+
+
+def _up_to_nul(data: bytes, start: int, first: int) -> int | None:
+    """A command whose data runs from ``data[start + first]`` to a NUL, the NUL included."""
+    end = data.find(b"\x00", start + first)
+    return None if end < 0 else end - start + 1
+
+
+def _esc_bit_image(data: bytes, start: int) -> int | None:
+    """``ESC * m nL nH d1…dk``: k columns of one byte, or of three for the 24-dot modes."""
+    if len(data) < start + 5:
+        return None
+    m, k = data[start + 2], data[start + 3] + 256 * data[start + 4]
+    return 5 + (3 * k if m in (32, 33) else k)
+
+
+def _gs_cut(data: bytes, start: int) -> int | None:
+    """``GS V m`` or, for the feed-and-cut functions, ``GS V m n``."""
+    if len(data) < start + 3:
+        return None
+    return 3 if data[start + 2] in (0, 1, 48, 49) else 4
+
+
+def _gs_raster(data: bytes, start: int) -> int | None:
+    """``GS v 0 m xL xH yL yH d1…dk``."""
+    if len(data) < start + 8:
+        return None
+    x = data[start + 4] + 256 * data[start + 5]
+    y = data[start + 6] + 256 * data[start + 7]
+    return 8 + x * y
+
+
+def _gs_barcode(data: bytes, start: int) -> int | None:
+    """``GS k m d1…dk NUL`` (m ≤ 6) or ``GS k m n d1…dn``."""
+    if len(data) < start + 4:
+        return None
+    if data[start + 2] <= 6:
+        return _up_to_nul(data, start, 3)
+    return 4 + data[start + 3]
+
+
+def _gs_graphics(data: bytes, start: int) -> int | None:
+    """``GS 8 L p1 p2 p3 p4 …``: a four-byte parameter length."""
+    if len(data) < start + 7:
+        return None
+    p = int.from_bytes(data[start + 3:start + 7], "little")
+    return 7 + p
+
+
+def _dle_eot(data: bytes, start: int) -> int | None:
+    """``DLE EOT n [a]``."""
+    if len(data) < start + 3:
+        return None
+    return 4 if data[start + 2] in (7, 8, 18) else 3
+
+
+def _dle_dc4(data: bytes, start: int) -> int | None:
+    """``DLE DC4 fn …``."""
+    if len(data) < start + 3:
+        return None
+    return _DLE_DC4_LENGTH.get(data[start + 2], 3)
+
+
+# {lead byte: (fixed lengths, length of an unknown command)}; a DLE with no
+# command after it is a lone data byte.
+_FIXED = {ESC: (_ESC_FIXED, 2), GS: (_GS_FIXED, 2), FS: (_FS_FIXED, 2), DLE: ({0x05: 3}, 1)}
+# {lead byte: {second byte: the function that reads the command's length from its parameters}}
+_VARIABLE = {
+    ESC: {ord("*"): _esc_bit_image, ord("("): _parenthesised,
+          ord("D"): lambda data, start: _up_to_nul(data, start, 2)},
+    GS: {ord("("): _parenthesised, ord("V"): _gs_cut, ord("v"): _gs_raster, ord("k"): _gs_barcode,
+         ord("8"): _gs_graphics},
+    FS: {ord("("): _parenthesised},
+    DLE: {0x04: _dle_eot, 0x14: _dle_dc4},
+}
 
 
 # ---------------------------------------------------------------- what the paper shows

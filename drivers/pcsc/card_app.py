@@ -14,13 +14,11 @@ use one sequence.  The layout is written down, with its sources, in
 
 Sources:
 
-* ISO/IEC 7816-4:2005 — §5.1 command/response APDU, §5.1.3 status bytes
-  SW1-SW2 (table 5-6), §7.1.1 SELECT (INS A4; P1=00 selects by file
-  identifier, P2=0C asks for no response data), §7.2.3 READ BINARY (INS B0;
-  P1 bit 8 set → bits 5-1 are a short EF identifier and P2 the offset),
-  §7.2.5 UPDATE BINARY (INS D6), §8.1.1 historical bytes.
-* ISO/IEC 7816-3 §12.2 (T=0): SW1=61 asks for GET RESPONSE (INS C0) and
-  SW1=6C gives the exact Le to send again.
+* ISO/IEC 7816-4:2005 §8.1.1 historical bytes; the status words (§5.1.3)
+  are in ``status_words.py`` and the command APDUs and the T=0 exchange
+  (7816-4 §5.1, §7, 7816-3 §12.2) in ``apdu.py``, which know nothing of our
+  files.  Their names, and the errors of ``card_errors.py``, still import
+  from here.
 * The State Grid user card (Q/GDW 365 / Q/GDW 1365 费控智能电能表信息交换
   安全认证技术规范) as meter firmware implements it — see e.g.
   ``float12/WorkProjectsSVN``, ``.../Module/PrePay/GuoWang698/Card.c`` and
@@ -37,7 +35,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
+
+# Re-exported: the applet, the reader driver and the tests use card_app.<name>.
+from drivers.pcsc.apdu import (  # noqa: F401
+    Response,
+    Transmit,
+    exchange,
+    get_response,
+    read_binary,
+    select_file,
+    update_binary,
+)
+from drivers.pcsc.card_errors import CardAppError, CardFormatError, StatusWordError  # noqa: F401
+from drivers.pcsc.status_words import (  # noqa: F401
+    SW_CLA_NOT_SUPPORTED,
+    SW_END_OF_FILE,
+    SW_FILE_NOT_FOUND,
+    SW_INCOMPATIBLE_FILE,
+    SW_INS_NOT_SUPPORTED,
+    SW_NO_CURRENT_EF,
+    SW_NO_DIAGNOSIS,
+    SW_OFFSET_OUT_OF_FILE,
+    SW_OK,
+    SW_WRONG_LENGTH,
+    SW_WRONG_P1P2,
+    sw_meaning,
+)
 
 # --------------------------------------------------------------------- files
 MF = 0x3F00
@@ -58,89 +81,6 @@ PURSE_FILE_LENGTH = 8
 METER_NO_BYTES = 6  # 12 BCD digits, as the State Grid 表号
 ACCOUNT_NO_BYTES = 10  # up to 20 digits, the longest account number config.toml allows
 MAX_BALANCE_FEN = 99_999_999  # 999 999.99 yuan, the meters' own ceiling
-
-# --------------------------------------------------------------------- status words (ISO 7816-4 §5.1.3)
-SW_OK = 0x9000
-SW_END_OF_FILE = 0x6282
-SW_WRONG_LENGTH = 0x6700
-SW_INCOMPATIBLE_FILE = 0x6981
-SW_NO_CURRENT_EF = 0x6986
-SW_FILE_NOT_FOUND = 0x6A82
-SW_WRONG_P1P2 = 0x6A86
-SW_OFFSET_OUT_OF_FILE = 0x6B00
-SW_INS_NOT_SUPPORTED = 0x6D00
-SW_CLA_NOT_SUPPORTED = 0x6E00
-SW_NO_DIAGNOSIS = 0x6F00
-
-_SW_MEANINGS = {
-    0x9000: "normal processing",
-    0x6281: "part of returned data may be corrupted",
-    0x6282: "end of file reached before reading Le bytes",
-    0x6581: "memory failure",
-    0x6700: "wrong length",
-    0x6981: "command incompatible with file structure",
-    0x6982: "security status not satisfied",
-    0x6985: "conditions of use not satisfied",
-    0x6986: "command not allowed (no current EF)",
-    0x6988: "incorrect secure messaging data objects",
-    0x6A81: "function not supported",
-    0x6A82: "file or application not found",
-    0x6A86: "incorrect parameters P1-P2",
-    0x6B00: "wrong parameters P1-P2 (offset outside the EF)",
-    0x6D00: "instruction code not supported or invalid",
-    0x6E00: "class not supported",
-    0x6F00: "no precise diagnosis",
-}
-
-# A card that answers one of these to our SELECT or READ is not a card of this
-# application (another utility's, a bank card, a blank card), not a broken one.
-_NOT_THIS_APPLICATION = {SW_FILE_NOT_FOUND, SW_WRONG_P1P2, SW_OFFSET_OUT_OF_FILE, SW_INS_NOT_SUPPORTED,
-                         SW_CLA_NOT_SUPPORTED, SW_INCOMPATIBLE_FILE, SW_NO_CURRENT_EF}
-
-
-def sw_meaning(sw: int) -> str:
-    """What ISO/IEC 7816-4 table 5-6 says a status word means."""
-    if sw in _SW_MEANINGS:
-        return _SW_MEANINGS[sw]
-    sw1, sw2 = sw >> 8, sw & 0xFF
-    if sw1 == 0x61:
-        return f"{sw2} response bytes still available (GET RESPONSE)"
-    if sw1 == 0x6C:
-        return f"wrong Le: exactly {sw2} bytes available"
-    if sw1 == 0x63 and sw2 & 0xF0 == 0xC0:
-        return f"verification failed, {sw2 & 0x0F} tries left"
-    return {0x62: "warning, memory unchanged", 0x63: "warning, memory changed", 0x64: "error, memory unchanged",
-            0x65: "error, memory changed", 0x68: "function in CLA not supported",
-            0x69: "command not allowed", 0x6A: "wrong parameters P1-P2"}.get(sw1, "unknown status word")
-
-
-# --------------------------------------------------------------------- errors
-class CardAppError(Exception):
-    """Something on the card is not what this application expects."""
-
-
-class CardFormatError(CardAppError):
-    """A file's content breaks the layout; ``field`` names the part at fault."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
-
-
-class StatusWordError(CardAppError):
-    """The card refused a command with a status word other than 9000."""
-
-    def __init__(self, command: str, sw: int) -> None:
-        super().__init__(f"{command}: card answered {sw:04X} ({sw_meaning(sw)})")
-        self.command = command
-        self.sw = sw
-
-    @property
-    def not_this_application(self) -> bool:
-        """True when the card simply lacks our files: another kind of card."""
-        return self.sw in _NOT_THIS_APPLICATION
-
 
 # --------------------------------------------------------------------- data
 class Utility(Enum):
@@ -214,62 +154,6 @@ def _hex_field(field: str, text: str, nbytes: int) -> bytes:
     if len(raw) != nbytes:
         raise CardFormatError(field, f"must be {nbytes * 2} hex digits, got {len(text)}")
     return raw
-
-
-# --------------------------------------------------------------------- command APDUs
-def select_file(fid: int) -> bytes:
-    """SELECT by file identifier, no response data (7816-4 §7.1.1: P1=00, P2=0C)."""
-    return bytes([0x00, 0xA4, 0x00, 0x0C, 0x02, fid >> 8, fid & 0xFF])
-
-
-def read_binary(length: int, offset: int = 0, sfi: int | None = None) -> bytes:
-    """READ BINARY (7816-4 §7.2.3) of ``length`` bytes (0 means up to 256).
-
-    With ``sfi``, P1 = 0x80 | SFI and P2 is an offset of up to 255; without,
-    the current EF is read and P1-P2 is a 15-bit offset.
-    """
-    if not 0 <= length <= 256:
-        raise ValueError(f"length {length} is outside 0..256")
-    if sfi is not None:
-        if not 1 <= sfi <= 30 or not 0 <= offset <= 0xFF:
-            raise ValueError(f"SFI {sfi} / offset {offset} cannot be encoded (SFI 1..30, offset 0..255)")
-        p1, p2 = 0x80 | sfi, offset
-    else:
-        if not 0 <= offset <= 0x7FFF:
-            raise ValueError(f"offset {offset} is outside 0..32767")
-        p1, p2 = offset >> 8, offset & 0xFF
-    return bytes([0x00, 0xB0, p1, p2, length & 0xFF])
-
-
-def update_binary(data: bytes, offset: int = 0, sfi: int | None = None) -> bytes:
-    """UPDATE BINARY (7816-4 §7.2.5), addressing as :func:`read_binary`."""
-    if not 1 <= len(data) <= 255:
-        raise ValueError(f"{len(data)} bytes cannot go in one short APDU (1..255)")
-    header = read_binary(0, offset, sfi)[:4]
-    return bytes([header[0], 0xD6, header[2], header[3], len(data)]) + data
-
-
-def get_response(length: int) -> bytes:
-    """GET RESPONSE (7816-4 §7.6.1), for T=0 cards that answered 61XX."""
-    return bytes([0x00, 0xC0, 0x00, 0x00, length & 0xFF])
-
-
-@dataclass(frozen=True)
-class Response:
-    """A response APDU: data field and the status word SW1-SW2."""
-
-    data: bytes
-    sw: int
-
-    @property
-    def ok(self) -> bool:
-        return self.sw == SW_OK
-
-    @classmethod
-    def parse(cls, raw: bytes) -> "Response":
-        if len(raw) < 2:
-            raise CardFormatError("response", f"{len(raw)} bytes, a response needs at least SW1-SW2")
-        return cls(bytes(raw[:-2]), (raw[-2] << 8) | raw[-1])
 
 
 # --------------------------------------------------------------------- file contents
@@ -374,27 +258,6 @@ def decode_cn(field: str, raw: bytes) -> str:
 
 
 # --------------------------------------------------------------------- the read sequence
-Transmit = Callable[[bytes], bytes]
-
-
-def exchange(transmit: Transmit, command: bytes, name: str) -> bytes:
-    """Send one command; follow T=0's 61XX and 6CXX; return the data on 9000.
-
-    A 6282 (end of file before Le bytes) returns what came; any other status
-    word raises :class:`StatusWordError` naming the command.
-    """
-    response = Response.parse(transmit(command))
-    if response.sw >> 8 == 0x6C:  # 7816-3 §12.2.2: send again with Le = SW2
-        response = Response.parse(transmit(command[:4] + bytes([response.sw & 0xFF])))
-    data = response.data
-    while response.sw >> 8 == 0x61:  # 7816-3 §12.2.1: fetch the rest
-        response = Response.parse(transmit(get_response(response.sw & 0xFF)))
-        data += response.data
-    if response.sw in (SW_OK, SW_END_OF_FILE):
-        return data
-    raise StatusWordError(name, response.sw)
-
-
 def read_card(transmit: Transmit, atr: bytes = b"") -> CardInfo:
     """Select the application and read who the card belongs to and its purse.
 

@@ -21,21 +21,11 @@ Consumers get, on the worker thread:
   :attr:`CardReaderDriver.publisher`, in the XFS4IoT vocabulary of
   :mod:`drivers.status`.
 
-Reasons, on the status and on :class:`CardError`:
-
-=================== ============== ==========================================
-reason              state          when
-=================== ============== ==========================================
-PCSC_SERVICE_DOWN   offline        pcscd not running or lost
-NO_READER           offline        no reader (or not the configured one)
-READER_UNPLUGGED    offline        the reader in use left the reader list
-CARD_MUTE           hardware_error the card in the reader does not answer;
-                                   clears when it is taken out
-CARD_UNKNOWN        online         a card without this application (event +
-                                   status while it stays in the reader)
-CARD_ERROR          online         the card refused a command (event + status)
-CARD_PULLED         online         taken out during an exchange (event only)
-=================== ============== ==========================================
+Reasons, on the status and on :class:`CardError`, are the constants of
+``drivers/pcsc/reasons.py`` (importable from here too).  What the worker does
+with the card in the reader — reading it, classifying what went wrong,
+serving :meth:`CardReaderDriver.exchange` — is ``drivers/pcsc/card_lifecycle.py``;
+the card session is ``drivers/pcsc/card_session.py``.
 
 Nothing here raises into the caller once constructed: every failure becomes
 a status, an event or an :class:`ExchangeResult` with an error.
@@ -46,47 +36,34 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from drivers.pcsc import card_app
 from drivers.pcsc import pcsc_api as api
-from drivers.pcsc.card_app import CardAppError, CardFormatError, CardInfo, StatusWordError
+from drivers.pcsc.card_app import CardInfo
+from drivers.pcsc.card_lifecycle import REMOVAL_GRACE_S, CardLifecycle
+from drivers.pcsc.card_session import CardSession, ExchangeRequest, ExchangeResult
 from drivers.pcsc.emulator import EmulatedReader
 from drivers.pcsc.events import CardError, CardEvent, CardInserted, CardRemoved  # noqa: F401 - the driver's events
 from drivers.pcsc.pcsc_api import PcscError, PcscSystem
+from drivers.pcsc.reasons import (  # noqa: F401 - the driver's reasons, importable from here
+    CARD_ERROR,
+    CARD_MUTE,
+    CARD_PULLED,
+    CARD_UNKNOWN,
+    DRIVER_STOPPED,
+    NO_CARD,
+    NO_READER,
+    NOT_STARTED,
+    PCSC_SERVICE_DOWN,
+    READER_UNPLUGGED,
+)
 from drivers.status import CARD_READER, CardReaderDetail, DeviceState, DeviceStatus, StatusPublisher
 
 log = logging.getLogger("kiosk.devices.card_reader")
 
-PCSC_SERVICE_DOWN = "PCSC_SERVICE_DOWN"
-NO_READER = "NO_READER"
-READER_UNPLUGGED = "READER_UNPLUGGED"
-CARD_MUTE = "CARD_MUTE"
-CARD_UNKNOWN = "CARD_UNKNOWN"
-CARD_ERROR = "CARD_ERROR"
-CARD_PULLED = "CARD_PULLED"
-NO_CARD = "NO_CARD"
-DRIVER_STOPPED = "DRIVER_STOPPED"
-NOT_STARTED = "NOT_STARTED"
-
 _SERVICE_HINT = "start it (systemctl start pcscd.socket) and check with `kiosk diag card --list`"
-_REMOVAL_GRACE_S = 1.0  # pcscd polls a reader's card every 400 ms (vpcd) or faster (CCID)
 
 EventListener = Callable[[CardEvent], None]
-
-
-@dataclass(frozen=True)
-class ExchangeResult:
-    """What :meth:`CardReaderDriver.exchange` got: raw responses, or an error."""
-
-    responses: tuple[bytes, ...] = ()
-    error: CardError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def parse_reader_setting(setting: str) -> tuple[str, str | None]:
@@ -106,112 +83,8 @@ def _swapped(previous: int, state: api.ReaderState) -> bool:
             and (previous >> 16) != (state.known >> 16))
 
 
-def _link_failure(error: BaseException | None) -> bool:
-    """A PC/SC failure on the way to the card, not the service, reader or a card's answer."""
-    return isinstance(error, PcscError) and not (error.service_down or error.reader_gone or error.card_mute
-                                                 or error.code == api.SCARD_E_CANCELLED)
-
-
-# ----------------------------------------------------------------- the card session
-class _Job:
-    def __init__(self, work: Callable[["_CardSession"], Any]) -> None:
-        self.work = work
-        self.done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-
-class _CardSession:
-    """One card on its own thread and PC/SC context; PC/SC calls are timed."""
-
-    def __init__(self, system, reader: str) -> None:
-        self._system = system
-        self.reader = reader
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._context = None
-        self._card = None
-        self.atr = b""
-        self.busy_since: float | None = None
-        self.last_call = ""
-        self.abandoned = False
-        self._thread = threading.Thread(target=self._run, name="card-session", daemon=True)
-        self._thread.start()
-
-    def submit(self, work: Callable[["_CardSession"], Any]) -> _Job:
-        job = _Job(work)
-        self._jobs.put(job)
-        return job
-
-    def close(self) -> None:
-        self._jobs.put(None)
-
-    def abandon(self) -> None:
-        """Leave a session stuck in a call; it cleans up when the call returns."""
-        self.abandoned = True
-        self._jobs.put(None)
-
-    def join(self, timeout_s: float) -> None:
-        self._thread.join(timeout_s)
-
-    # --- called by jobs, on the session thread
-    def connect(self) -> bytes:
-        def connect():
-            self._context = self._system.establish()
-            self._card = self._context.connect(self.reader)
-            return self._card.atr
-
-        self.atr = self._timed("SCardConnect", connect)
-        return self.atr
-
-    def transmit(self, apdu: bytes) -> bytes:
-        return self._timed(f"APDU {apdu.hex(' ').upper()}", lambda: self._card.transmit(apdu))
-
-    def _timed(self, call: str, function: Callable[[], Any]) -> Any:
-        if self.abandoned:  # the worker gave up on this card: send it nothing more
-            raise PcscError(api.SCARD_E_CANCELLED, call, "card session abandoned")
-        self.last_call = call
-        self.busy_since = time.monotonic()
-        try:
-            return function()
-        finally:
-            self.busy_since = None
-
-    def _run(self) -> None:
-        try:
-            while not self.abandoned:
-                job = self._jobs.get()
-                if job is None:
-                    break
-                try:
-                    job.value = job.work(self)
-                except BaseException as error:  # noqa: BLE001 - handed to the worker, which classifies it
-                    job.error = error
-                finally:
-                    job.done.set()
-        finally:
-            if self._card is not None:
-                self._card.disconnect()
-            if self._context is not None:
-                self._context.release()
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    value: Any = None
-    error: BaseException | None = None
-    timed_out: bool = False
-    stopped: bool = False
-
-
-class _Request:
-    def __init__(self, apdus: Sequence[bytes]) -> None:
-        self.apdus = tuple(bytes(a) for a in apdus)
-        self.done = threading.Event()
-        self.result = ExchangeResult(error=CardError(DRIVER_STOPPED, "the card reader driver stopped"))
-
-
 # ----------------------------------------------------------------- the driver
-class CardReaderDriver:
+class CardReaderDriver(CardLifecycle):
     """The card reader: ``"pcsc"`` (first reader), ``"pcsc:<name>"`` or ``"emulator"``.
 
     ``start()`` runs the worker; ``stop()`` ends it.  ``subscribe(listener)``
@@ -243,14 +116,14 @@ class CardReaderDriver:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[ExchangeRequest] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Worker state: touched by the worker thread only.
         self._context = None
         self._reader: str | None = None
         self._known = api.STATE_UNAWARE
         self._seen_reader = False
-        self._session: _CardSession | None = None
+        self._session: CardSession | None = None
         self._present = False
         self._card: CardInfo | None = None
         self._problem: tuple[DeviceState, str, str] | None = None
@@ -299,13 +172,13 @@ class CardReaderDriver:
         APDU to time out and a pulled card to be seen).  Stops at the first
         failure; never raises.
         """
-        request = _Request(apdus)
+        request = ExchangeRequest(apdus)
         if self._thread is None:
             return request.result
         self._requests.put(request)
         self._wake_worker()
         wait = timeout_s if timeout_s is not None else self.apdu_timeout_s * (len(request.apdus) + 1) + \
-            2 * self.poll_interval_s + _REMOVAL_GRACE_S
+            2 * self.poll_interval_s + REMOVAL_GRACE_S
         if not request.done.wait(wait):
             return ExchangeResult(error=CardError(CARD_MUTE, f"no answer within {wait:.1f} s", self._reader or ""))
         return request.result
@@ -442,175 +315,6 @@ class CardReaderDriver:
         self._drop_context()
         self._publish(DeviceState.OFFLINE, PCSC_SERVICE_DOWN,
                       f"PC/SC service (pcscd) not running: {error} — {_SERVICE_HINT}", card_present=False)
-
-    # --- cards
-    def _card_arrived(self, reader: str, atr: bytes) -> None:
-        for attempt in (1, 2):
-            self._publish(DeviceState.BUSY, "", f"reading the card in {reader}", card_present=True)
-            self._session = _CardSession(self._system, reader)
-            outcome = self._await(self._session.submit(
-                lambda session: card_app.read_card(session.transmit, session.connect())))
-            if outcome.value is not None:
-                self._card = outcome.value
-                log.info("card inserted", extra={"reader": reader, "utility": self._card.utility.value,
-                                                 "card_type": self._card.card_type.name})
-                self._publish(DeviceState.ONLINE, "", f"card reader {reader} ready, card in", card_present=True)
-                self._emit(CardInserted(self._session.atr or atr, self._card, reader))
-                return
-            if attempt == 1 and _link_failure(outcome.error):
-                # The link to the card broke.  Taken out — or swapped faster
-                # than pcscd polls, or a transmission hiccup: a card that is
-                # in the reader once things settle is read once more.
-                present, _swapped = self._settle(reader)
-                if present:
-                    log.info("reading the card again after a link failure", extra={"error": str(outcome.error)})
-                    self._end_session()
-                    continue
-                self._card_pulled(reader, f"the card was taken out of {reader} while reading it ({outcome.error})")
-                return
-            self._failed(reader, outcome, "reading the card")
-            return
-
-    def _failed(self, reader: str, outcome: _Outcome, doing: str) -> CardError | None:
-        """Classify a failed card job: the card is mute, pulled, unknown or in error."""
-        session = self._session
-        if outcome.stopped:
-            return CardError(DRIVER_STOPPED, "the card reader driver stopped", reader)
-        if outcome.timed_out:
-            call = session.last_call if session else "?"
-            self._end_session(abandon=True)
-            return self._card_problem(
-                reader, DeviceState.HARDWARE_ERROR, CARD_MUTE,
-                f"the card in {reader} did not answer {call} within {self.apdu_timeout_s:g} s while "
-                f"{doing} — ask the customer to take it out; if every card does this, clean or replace the reader")
-        error = outcome.error
-        if isinstance(error, PcscError):
-            if error.service_down:
-                self._forget_card()
-                self._drop_context()  # the next cycle re-establishes or reports the service down
-                return CardError(PCSC_SERVICE_DOWN, str(error), reader)
-            if error.reader_gone:
-                self._forget_card()
-                self._known = api.STATE_UNAWARE
-                return CardError(READER_UNPLUGGED, str(error), reader)
-            if error.card_mute:
-                self._end_session()
-                return self._card_problem(reader, DeviceState.HARDWARE_ERROR, CARD_MUTE,
-                                          f"the card in {reader} does not respond ({error})")
-            present, swapped = self._settle(reader)
-            if not present or swapped:
-                return self._card_pulled(reader, f"the card was taken out of {reader} while {doing} ({error})")
-            self._end_session()
-            return self._card_problem(reader, DeviceState.ONLINE, CARD_ERROR,
-                                      f"the card in {reader} failed while {doing}: {error}")
-        self._end_session()
-        if isinstance(error, CardFormatError) or (isinstance(error, StatusWordError) and error.not_this_application):
-            return self._card_problem(reader, DeviceState.ONLINE, CARD_UNKNOWN,
-                                      f"the card in {reader} is not a prepaid meter card of this utility: {error}")
-        if isinstance(error, CardAppError):
-            return self._card_problem(reader, DeviceState.ONLINE, CARD_ERROR,
-                                      f"the card in {reader} refused a command while {doing}: {error}")
-        log.error("unexpected failure on the card", exc_info=error)
-        return self._card_problem(reader, DeviceState.ONLINE, CARD_ERROR,
-                                  f"unexpected failure while {doing}: {error!r}")
-
-    def _settle(self, reader: str) -> tuple[bool, bool]:
-        """After a broken link: (is a card in the reader, did one leave meanwhile)?
-
-        pcscd sees a card leave or arrive only at its next poll of the reader
-        (every 400 ms for vpcd), so this follows the reader's state for
-        ``_REMOVAL_GRACE_S``; a change of pcscd's event counter (the high 16
-        bits of the state) means a card left, even if another is in now.
-        """
-        events = self._known >> 16
-        deadline = time.monotonic() + _REMOVAL_GRACE_S
-        present, swapped = self._present, False
-        while self._context is not None and (remaining := deadline - time.monotonic()) > 0:
-            try:
-                state = self._context.wait_change(reader, self._known, remaining)
-            except PcscError:
-                break
-            self._known = state.known
-            if state.gone:
-                return False, True
-            present = state.present
-            swapped = swapped or (state.known >> 16) != events or not present
-        self._present = present
-        return present, swapped
-
-    def _card_pulled(self, reader: str, detail: str) -> CardError:
-        error = CardError(CARD_PULLED, detail, reader)
-        log.warning("card pulled during an exchange", extra={"reader": reader})
-        self._emit(error)
-        self._card_left(reader)
-        return error
-
-    def _card_problem(self, reader: str, state: DeviceState, reason: str, detail: str) -> CardError:
-        error = CardError(reason, detail, reader)
-        self._problem = (state, reason, detail)
-        log.warning("card problem", extra={"reader": reader, "reason": reason, "detail": detail})
-        self._publish(state, reason, detail, card_present=True)
-        self._emit(error)
-        return error
-
-    def _card_left(self, reader: str) -> None:
-        announced = self._card is not None
-        self._end_session()
-        self._card, self._problem, self._present = None, None, False
-        self._publish(DeviceState.ONLINE, "", f"card reader {reader} ready, no card", card_present=False)
-        if announced:
-            log.info("card removed", extra={"reader": reader})
-            self._emit(CardRemoved(reader))
-
-    def _forget_card(self) -> None:
-        """The reader or the service went: the card in it is gone for us too."""
-        announced = self._card is not None
-        self._end_session(abandon=self._session is not None and self._session.busy_since is not None)
-        self._card, self._problem, self._present = None, None, False
-        if announced:
-            self._emit(CardRemoved(self._reader or ""))
-
-    def _end_session(self, abandon: bool = False) -> None:
-        session, self._session = self._session, None
-        if session is None:
-            return
-        if abandon:
-            session.abandon()
-        else:
-            session.close()
-            session.join(self.apdu_timeout_s)
-
-    def _await(self, job: _Job) -> _Outcome:
-        """Wait for a session job, giving each PC/SC call ``apdu_timeout_s``."""
-        session = self._session
-        while not job.done.wait(0.01):
-            if self._stop.is_set():
-                return _Outcome(stopped=True)
-            since = session.busy_since if session else None
-            if since is not None and time.monotonic() - since > self.apdu_timeout_s:
-                return _Outcome(timed_out=True)
-        return _Outcome(job.value, job.error)
-
-    # --- exchanges asked for by other threads
-    def _serve_requests(self, reader: str) -> None:
-        while not self._requests.empty():
-            request = self._requests.get()
-            if self._card is None or self._session is None:
-                why = self._problem[2] if self._problem else f"no card in {reader}"
-                request.result = ExchangeResult(error=CardError(NO_CARD, why, reader))
-            else:
-                outcome = self._await(self._session.submit(
-                    lambda session, apdus=request.apdus: tuple(session.transmit(a) for a in apdus)))
-                if outcome.error is None and not outcome.timed_out and not outcome.stopped:
-                    request.result = ExchangeResult(outcome.value)
-                else:
-                    error = self._failed(reader, outcome, "exchanging APDUs")
-                    request.result = ExchangeResult(error=error)
-            request.done.set()
-
-    def _fail_requests(self) -> None:
-        while not self._requests.empty():
-            self._requests.get().done.set()
 
     # --- status and events
     def _publish_idle(self) -> None:
