@@ -26,10 +26,12 @@ This module imports nothing heavy: config checking runs it before any driver
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
@@ -76,86 +78,96 @@ class DeviceSetting:
     def emulated(self) -> bool:
         return self.kind is SettingKind.EMULATOR
 
+    @property
+    def can_read(self) -> bool:
+        """The link carries answers back (a device file is written only: no status)."""
+        return self.kind is not SettingKind.DEVICE_FILE
+
     def with_target(self, target: str) -> "DeviceSetting":
         """The same device pointed somewhere else (an emulator's pty or port once it runs)."""
         return parse_device_setting(self.device, target)
 
 
-def parse_device_setting(device: str, text: str) -> DeviceSetting:
-    """``text`` from ``[devices]`` → :class:`DeviceSetting`; ``ValueError`` says what is wrong and what would do."""
+def parse_device_setting(device: str, text: str, quote: Callable[[str], str] | None = None) -> DeviceSetting:
+    """``text`` from ``[devices]`` → :class:`DeviceSetting`; ``ValueError`` says what is wrong and what would do.
+
+    The message quotes the setting with ``quote`` (config's own quoting, so it
+    reads like every other config message) and does not repeat the key: the
+    caller says which key it was."""
+    quoted = quote or _show
     value = text.strip() if isinstance(text, str) else text
     if not isinstance(value, str):
-        raise ValueError(f"{device} = {text!r}: expected a string")
+        raise ValueError(f"{text!r}: expected a string")
     if value in (SettingKind.EMULATOR, SettingKind.NOT_FITTED):
         return DeviceSetting(device, SettingKind(value), text)
     parse = {ACCEPTOR: _acceptor, PRINTER: _printer, CARD_READER: _card_reader}.get(device)
     if parse is None:
         raise ValueError(f"{device!r} is not a device of this kiosk (acceptor, printer, card_reader)")
-    return parse(value, text)
+    return parse(value, text, quoted(text))
 
 
-def _acceptor(value: str, text: str) -> DeviceSetting:
+def _acceptor(value: str, text: str, shown: str) -> DeviceSetting:
     if value.startswith("tcp://"):
-        host, port = _host_port(ACCEPTOR, text, value, default_port=None)
+        host, port = _host_port(shown, value, default_port=None)
         return DeviceSetting(ACCEPTOR, SettingKind.SERIAL, text, target=f"socket://{value[len('tcp://'):]}",
                              host=host, port=port)
     if _pyserial_url(value) or _DEVICE_PATH.fullmatch(value):
         return DeviceSetting(ACCEPTOR, SettingKind.SERIAL, text, target=value)
     raise ValueError(
-        f'{_show(text)} is not a port the kiosk can open — use "emulator", "none" (not fitted), a serial '
+        f'{shown} is not a port the kiosk can open — use "emulator", "none" (not fitted), a serial '
         'device such as "/dev/ttyUSB0", "tcp://host:port" such as "tcp://192.168.1.50:4001", or a pyserial '
         'URL such as "rfc2217://192.168.1.50:4001"')
 
 
-def _printer(value: str, text: str) -> DeviceSetting:
+def _printer(value: str, text: str, shown: str) -> DeviceSetting:
     expected = ('use "emulator", "none" (not fitted), tcp://HOST:PORT, a serial device such as /dev/ttyS1 or '
                 '/dev/ttyUSB0?baudrate=115200, a pyserial URL such as rfc2217://HOST:PORT, or a device file '
                 'such as /dev/usb/lp0 or file:///PATH')
     if value.startswith("tcp://"):
-        host, port = _host_port(PRINTER, text, value, default_port=DEFAULT_PRINTER_TCP_PORT)
+        host, port = _host_port(shown, value, default_port=DEFAULT_PRINTER_TCP_PORT)
         return DeviceSetting(PRINTER, SettingKind.TCP, text, host=host, port=port)
     if value.startswith("file://"):
         path = urlsplit(value).path
         if not path:
-            raise ValueError(f"printer = {_show(text)}: no path after file:// — {expected}")
+            raise ValueError(f"{shown}: no path after file:// — {expected}")
         return DeviceSetting(PRINTER, SettingKind.DEVICE_FILE, text, target=path)
     if _pyserial_url(value):
         return DeviceSetting(PRINTER, SettingKind.SERIAL, text, target=value,
                              serial_options=(("baudrate", 9600),))
     if value.startswith("serial://"):
         parts = urlsplit(value)
-        return _serial_printer(text, parts.path, parts.query, expected)
+        return _serial_printer(text, shown, parts.path, parts.query, expected)
     if value.startswith("/dev/"):
         path, _, query = value.partition("?")
         if path.startswith(WRITE_ONLY_DEVICE_FILES):
             return DeviceSetting(PRINTER, SettingKind.DEVICE_FILE, text, target=path)
-        return _serial_printer(text, path, query, expected)
-    raise ValueError(f"printer = {_show(text)} is not understood — {expected}")
+        return _serial_printer(text, shown, path, query, expected)
+    raise ValueError(f"{shown} is not understood as a printer — {expected}")
 
 
-def _serial_printer(text: str, path: str, query: str, expected: str) -> DeviceSetting:
+def _serial_printer(text: str, shown: str, path: str, query: str, expected: str) -> DeviceSetting:
     if not _DEVICE_PATH.fullmatch(path or ""):
-        raise ValueError(f"printer = {_show(text)}: no serial device path — {expected}")
+        raise ValueError(f"{shown}: no serial device path — {expected}")
     options: dict[str, object] = {"baudrate": 9600}
     for key, values in parse_qs(query, keep_blank_values=True).items():
         if key not in SERIAL_OPTIONS:
-            raise ValueError(f"printer = {_show(text)}: unknown serial option {key!r} "
+            raise ValueError(f"{shown}: unknown serial option {key!r} "
                              f"(known: {', '.join(SERIAL_OPTIONS)})")
         try:
             options[key] = SERIAL_OPTIONS[key](values[-1])
         except ValueError:
-            raise ValueError(f"printer = {_show(text)}: {key}={values[-1]!r} is not a valid {key}") from None
+            raise ValueError(f"{shown}: {key}={values[-1]!r} is not valid — {key} takes a number") from None
     return DeviceSetting(PRINTER, SettingKind.SERIAL, text, target=path,
                          serial_options=tuple(sorted(options.items())))
 
 
-def _card_reader(value: str, text: str) -> DeviceSetting:
+def _card_reader(value: str, text: str, shown: str) -> DeviceSetting:
     if value == "pcsc":
         return DeviceSetting(CARD_READER, SettingKind.PCSC, text)
     if value.startswith("pcsc:") and value[5:].strip():
         return DeviceSetting(CARD_READER, SettingKind.PCSC, text, target=value[5:].strip())
     raise ValueError(
-        f'{_show(text)} is not a card reader setting — use "emulator", "none" (not fitted), "pcsc" for the '
+        f'{shown} is not a card reader setting — use "emulator", "none" (not fitted), "pcsc" for the '
         'first PC/SC reader, or "pcsc:" followed by the reader name as pcsc_scan shows it')
 
 
@@ -164,18 +176,19 @@ def _pyserial_url(value: str) -> bool:
     return bool(sep) and scheme in PYSERIAL_SCHEMES and bool(rest)
 
 
-def _host_port(device: str, text: str, value: str, default_port: int | None) -> tuple[str, int]:
+def _host_port(shown: str, value: str, default_port: int | None) -> tuple[str, int]:
     parts = urlsplit(value)
     try:
-        port = parts.port or default_port
+        given = parts.port  # None when left out; 0 is given, and wrong
     except ValueError:
-        port = None
-    if not port or not 1 <= port <= 65535:
-        raise ValueError(f"{device} = {_show(text)}: the port is missing or not a number from 1 to 65535 — "
+        given = -1
+    port = default_port if given is None else given
+    if port is None or not 1 <= port <= 65535:
+        raise ValueError(f"{shown}: the port is missing or not a number from 1 to 65535 — "
                          f'write it as "tcp://192.168.1.50:4001"')
-    host = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+    host = parts.netloc.rsplit(":", 1)[0] if given is not None else parts.netloc
     if not host or not _HOST.fullmatch(host):
-        raise ValueError(f"{device} = {_show(text)}: no host name or address before the port — "
+        raise ValueError(f"{shown}: no host name or address before the port — "
                          f'write it as "tcp://192.168.1.50:4001"')
     return parts.hostname or host, port
 
@@ -186,6 +199,38 @@ def _show(value: str) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "...'"
 
 
+class EventListeners:
+    """The listeners of one driver's events: added from any thread, called on the driver's.
+
+    A listener that raises is logged and the others still hear the event: a
+    consumer's bug never stops the device."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[object], None]] = []
+        self._log = logger
+
+    def subscribe(self, listener: Callable[[object], None]) -> Unsubscribe:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+        return unsubscribe
+
+    def emit(self, event: object) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the device
+                self._log.exception("event listener failed on %r", event)
+
+
+@runtime_checkable
 class Device(Protocol):
     """The life cycle and subscriptions every driver offers, named the same way."""
 

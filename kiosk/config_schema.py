@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contract.account_number import CHECK_RULES
+from drivers.device import parse_device_setting
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER
 from kiosk.config_quoting import is_control, show
 from kiosk.config_types import WEEKDAYS
 
@@ -52,11 +54,9 @@ class Field:
 _TERMINAL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{2,31}")
 _HOTLINE = re.compile(r"[0-9 -]{3,20}")
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-_SERIAL_DEVICE = re.compile(r"/dev/\S+")
 # An IPv6 literal in a URL (RFC 3986 §3.2.2): "[address]", then only ":port";
 # urlsplit lets "https://[::1]x:80" through.
 _BRACKETED_HOST = re.compile(r"(?:[^@]*@)?\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\](?::[0-9]*)?")
-_TCP_PORT = re.compile(r"tcp://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})")
 
 
 def _terminal_id(value: str) -> str | None:
@@ -123,28 +123,15 @@ def _path_text(value: str) -> str | None:
     return None
 
 
-def _device_port(value: str) -> str | None:
-    # The same three forms pyserial's serial_for_url understands, so a driver can
-    # be pointed at real hardware, a pty or a socket without code changes.
-    if value in ("emulator", "none") or _SERIAL_DEVICE.fullmatch(value):
+def _device(device: str) -> Callable[[str], str | None]:
+    """The check of one ``[devices]`` key: the drivers' own grammar (``drivers/device.py``), parsed once."""
+    def check(value: str) -> str | None:
+        try:
+            parse_device_setting(device, value, show)
+        except ValueError as error:
+            return str(error)
         return None
-    tcp = _TCP_PORT.fullmatch(value)
-    if tcp and 1 <= int(tcp[1]) <= 65535:
-        return None
-    return (
-        f'{show(value)} is not a port the kiosk can open — use "emulator", "none" (not fitted), a serial '
-        'device such as "/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
-    )
-
-
-def _card_reader(value: str) -> str | None:
-    if value in ("emulator", "none", "pcsc") or (value.startswith("pcsc:") and value[5:].strip()):
-        return None
-    return (
-        f'{show(value)} is not a card reader setting — use "emulator", "none" (not fitted), "pcsc" for the '
-        'first PC/SC reader, '
-        'or "pcsc:" followed by the reader name as pcsc_scan shows it'
-    )
+    return check
 
 
 LANGUAGES = ("zh", "en")
@@ -183,9 +170,9 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("max_reply_kib", Kind.INTEGER, 1024, range=(16, 65_536), unit="KiB"),
     ),
     "devices": (
-        Field("acceptor", Kind.STRING, "emulator", check=_device_port),
-        Field("printer", Kind.STRING, "emulator", check=_device_port),
-        Field("card_reader", Kind.STRING, "emulator", check=_card_reader),
+        Field("acceptor", Kind.STRING, "emulator", check=_device(ACCEPTOR)),
+        Field("printer", Kind.STRING, "emulator", check=_device(PRINTER)),
+        Field("card_reader", Kind.STRING, "emulator", check=_device(CARD_READER)),
     ),
     "ui": (
         Field("fullscreen", Kind.BOOLEAN, True),

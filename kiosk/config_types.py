@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from contract.account_number import AccountNumberRule
+from drivers.device import DeviceSetting, parse_device_setting
 
 EMBEDDED_SOURCE = "embedded defaults"
 
@@ -99,9 +100,19 @@ class BackendConfig:
 
 @dataclass(frozen=True)
 class DevicesConfig:
-    acceptor: str
-    printer: str
-    card_reader: str
+    """Where each device is, parsed once from ``[devices]`` (``drivers/device.py``)."""
+
+    acceptor: DeviceSetting
+    printer: DeviceSetting
+    card_reader: DeviceSetting
+
+    def __post_init__(self) -> None:
+        # Code that builds a configuration (tests, the tour) may say "none" or a
+        # path: it is parsed here, by the same grammar as config.toml.
+        for device in ("acceptor", "printer", "card_reader"):
+            value = getattr(self, device)
+            if isinstance(value, str):
+                object.__setattr__(self, device, parse_device_setting(device, value))
 
 
 @dataclass(frozen=True)

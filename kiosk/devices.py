@@ -26,13 +26,12 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from drivers.device import DeviceSetting
 from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceStatus
 from kiosk.config import DevicesConfig
 
 log = logging.getLogger("kiosk.devices")
 
-EMULATOR = "emulator"
-NOT_FITTED = "none"
 
 # The acceptor is polled as JCM's integration guide suggests (100 ms); it is
 # offline when it has not answered for a second.
@@ -55,13 +54,6 @@ class Emulators:
     card_reader: object | None = None  # drivers.pcsc.emulator.EmulatedReader
 
 
-def acceptor_port(setting: str) -> str:
-    """config → pyserial: ``tcp://host:port`` is pyserial's ``socket://``; device paths stay."""
-    if setting.startswith("tcp://"):
-        return "socket://" + setting[len("tcp://"):]
-    return setting
-
-
 class KioskDevices:
     def __init__(self, config: DevicesConfig, *, realistic_emulators: bool = True) -> None:
         """``realistic_emulators``: notes take as long as on a real acceptor (the demo);
@@ -81,7 +73,7 @@ class KioskDevices:
     @property
     def fitted(self) -> tuple[str, ...]:
         """The devices this terminal has (in the monitor's order); known without starting anything."""
-        return tuple(device for device in DEVICES if self.settings[device] != NOT_FITTED)
+        return tuple(device for device in DEVICES if self.settings[device].fitted)
 
     # -- life cycle ------------------------------------------------------------------
     def start(self, on_status: StatusListener, on_card_event: CardListener,
@@ -110,7 +102,7 @@ class KioskDevices:
         try:
             for device, build in ((ACCEPTOR, self._build_acceptor), (PRINTER, self._build_printer),
                                   (CARD_READER, self._build_card_reader)):
-                if self.settings[device] == NOT_FITTED:
+                if not self.settings[device].fitted:
                     continue
                 with self._lock:
                     if self._stopping:
@@ -129,8 +121,8 @@ class KioskDevices:
     def _build_acceptor(self, on_status: StatusListener, _on_card_event: CardListener) -> None:
         from drivers.id003.driver import AcceptorDriver
 
-        port = acceptor_port(self.settings[ACCEPTOR])
-        if port == EMULATOR:
+        port = self.settings[ACCEPTOR].target  # a device path or a pyserial URL
+        if self.settings[ACCEPTOR].emulated:
             from drivers.id003.emulator import AcceptorEmulator, Timings
 
             timings = Timings.realistic() if self._realistic else Timings()
@@ -145,24 +137,23 @@ class KioskDevices:
     def _build_printer(self, on_status: StatusListener, _on_card_event: CardListener) -> None:
         from drivers.escpos.driver import PrinterDriver
 
-        url = self.settings[PRINTER]
-        if url == EMULATOR:
+        setting = self.settings[PRINTER]
+        if setting.emulated:
             from drivers.escpos.emulator import PrinterEmulator
 
             self.emulators.printer = PrinterEmulator().start()
-            url = self.emulators.printer.url
-        driver = PrinterDriver(url, PRINTER_STATUS_INTERVAL_S)
-        driver.subscribe(on_status)
-        driver.start()
-        self.printer = driver
+            setting = setting.with_target(self.emulators.printer.url)
+        driver = PrinterDriver(setting, PRINTER_STATUS_INTERVAL_S)
+        driver.subscribe_status(on_status)
+        self.printer = driver.start()
 
     def _build_card_reader(self, on_status: StatusListener, on_card_event: CardListener) -> None:
         from drivers.pcsc.reader import CardReaderDriver
 
         driver = CardReaderDriver(self.settings[CARD_READER], CARD_POLL_S)
         self.emulators.card_reader = driver.emulator  # None unless "emulator"
-        driver.publisher.subscribe(on_status)
-        driver.subscribe(on_card_event)
+        driver.subscribe_status(on_status)
+        driver.subscribe_events(on_card_event)
         self.card_reader = driver.start()
 
     def stop(self) -> None:
@@ -182,9 +173,9 @@ class KioskDevices:
                 log.exception("device did not stop cleanly", extra={"device": name})
 
 
-def _not_startable(device: str, setting: str, exc: BaseException) -> DeviceStatus:
+def _not_startable(device: str, setting: DeviceSetting, exc: BaseException) -> DeviceStatus:
     from drivers.status import DeviceState
 
     return DeviceStatus(device, DeviceState.OFFLINE, "NOT_STARTABLE",
-                        f"{device} = {setting!r} in [devices]: {exc} — correct the setting and restart the kiosk "
+                        f"{device} = {setting.text!r} in [devices]: {exc} — correct the setting and restart the kiosk "
                         f"(`kiosk check-config` checks it)")

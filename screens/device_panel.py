@@ -148,10 +148,10 @@ class DevicePanel(QWidget):
         label.setObjectName(f"status_{device}")
         self._status_labels[device] = label
         setting = self.devices.settings[device]
-        if setting == "none":
+        if not setting.fitted:
             label.setText("not fitted")
-        elif setting != "emulator":
-            label.setText(f"real device {setting}: nothing to play here")
+        elif not setting.emulated:
+            label.setText(f"real device {setting.text}: nothing to play here")
         grid.addWidget(label, 0, 0, 1, 6)
         return box, grid
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from drivers.device import SettingKind
+
 from contract.account_number import AccountNumberRule
 from kiosk.config import ConfigError, ConfigProblem, default_config, load_config, load_config_for_run
 
@@ -336,23 +338,59 @@ def test_https_with_an_existing_ca_file_loads(write_config, tmp_path):
     assert config.backend.ca_file == str(ca_file)
 
 
-@pytest.mark.parametrize("port", ["emulator", "/dev/ttyUSB0", "tcp://192.168.1.50:4001", "tcp://acceptor.local:9100"])
-def test_device_ports_in_the_allowed_forms_load(write_config, port):
-    assert load_config(write_config(f'[devices]\nacceptor = "{port}"\n')).devices.acceptor == port
+@pytest.mark.parametrize("port, kind, target", [
+    ("emulator", SettingKind.EMULATOR, ""),
+    ("/dev/ttyUSB0", SettingKind.SERIAL, "/dev/ttyUSB0"),
+    ("tcp://192.168.1.50:4001", SettingKind.SERIAL, "socket://192.168.1.50:4001"),  # pyserial's name for it
+    ("tcp://acceptor.local:9100", SettingKind.SERIAL, "socket://acceptor.local:9100"),
+    ("rfc2217://192.168.1.50:4001", SettingKind.SERIAL, "rfc2217://192.168.1.50:4001"),
+    ("socket://10.0.0.5:7000", SettingKind.SERIAL, "socket://10.0.0.5:7000"),
+    ("loop://", None, None),
+])
+def test_acceptor_ports_in_the_allowed_forms_load_parsed(write_config, problems_of, port, kind, target):
+    text = f'[devices]\nacceptor = "{port}"\n'
+    if kind is None:  # a pyserial URL handler with nothing after it is no port
+        assert problems_of(text)[0].startswith(f'devices.acceptor: "{port}" is not a port the kiosk can open')
+        return
+    setting = load_config(write_config(text)).devices.acceptor
+    assert (setting.text, setting.kind, setting.target) == (port, kind, target)
 
 
-@pytest.mark.parametrize("port", ["COM3", "ttyUSB0", "tcp://host", "tcp://host:0", "/dev/"])
-def test_device_port_in_another_form_is_reported(problems_of, port):
-    assert problems_of(f'[devices]\nprinter = "{port}"\n') == [
-        f'devices.printer: "{port}" is not a port the kiosk can open — use "emulator", "none" (not fitted), a '
-        'serial device such as "/dev/ttyUSB0", or "tcp://host:port" such as "tcp://192.168.1.50:4001"'
-    ]
+@pytest.mark.parametrize("port, kind, where", [
+    ("tcp://printer.local", SettingKind.TCP, ("printer.local", 9100)),  # the raw-printing port when left out
+    ("tcp://10.0.0.20:9101", SettingKind.TCP, ("10.0.0.20", 9101)),
+    ("/dev/ttyS1?baudrate=115200", SettingKind.SERIAL, "/dev/ttyS1"),
+    ("rfc2217://10.0.0.20:4001", SettingKind.SERIAL, "rfc2217://10.0.0.20:4001"),
+    ("/dev/usb/lp0", SettingKind.DEVICE_FILE, "/dev/usb/lp0"),
+])
+def test_printer_settings_load_parsed(write_config, port, kind, where):
+    setting = load_config(write_config(f'[devices]\nprinter = "{port}"\n')).devices.printer
+    assert setting.kind is kind
+    assert ((setting.host, setting.port) if kind is SettingKind.TCP else setting.target) == where
+
+
+@pytest.mark.parametrize("port", ["COM3", "ttyUSB0", "/dev/", "tcp://:4001"])
+def test_an_acceptor_port_in_another_form_is_reported(problems_of, port):
+    (line,) = problems_of(f'[devices]\nacceptor = "{port}"\n')
+    assert line.startswith(f'devices.acceptor: "{port}"')
+    assert "tcp://192.168.1.50:4001" in line  # says how to write one that works
+
+
+@pytest.mark.parametrize("port, words", [
+    ("tcp://host:0", "the port is missing or not a number from 1 to 65535"),
+    ("COM3", "is not understood as a printer"),
+    ("/dev/ttyS0?speed=9600", "unknown serial option 'speed'"),
+])
+def test_a_printer_setting_in_another_form_is_reported(problems_of, port, words):
+    (line,) = problems_of(f'[devices]\nprinter = "{port}"\n')
+    assert line.startswith(f'devices.printer: "{port}"') and words in line
 
 
 def test_card_reader_accepts_pcsc_with_a_reader_name(write_config):
     config = load_config(write_config('[devices]\ncard_reader = "pcsc:ACS ACR39U 00 00"\n'))
 
-    assert config.devices.card_reader == "pcsc:ACS ACR39U 00 00"
+    assert (config.devices.card_reader.kind, config.devices.card_reader.target) == (SettingKind.PCSC,
+                                                                                 "ACS ACR39U 00 00")
 
 
 def test_card_reader_in_another_form_is_reported(problems_of):
@@ -364,7 +402,8 @@ def test_card_reader_in_another_form_is_reported(problems_of):
 def test_a_device_the_terminal_does_not_have_is_set_to_none(write_config):
     config = load_config(write_config('[devices]\nacceptor = "none"\nprinter = "none"\ncard_reader = "none"\n'))
 
-    assert (config.devices.acceptor, config.devices.printer, config.devices.card_reader) == ("none",) * 3
+    devices = (config.devices.acceptor, config.devices.printer, config.devices.card_reader)
+    assert [setting.fitted for setting in devices] == [False] * 3
 
 
 # --------------------------------------------------------------------------- all at once, and the file itself

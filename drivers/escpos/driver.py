@@ -1,7 +1,8 @@
 """The receipt printer driver: a worker thread that polls the printer's status and prints slips.
 
     driver = PrinterDriver("tcp://10.0.0.20:9100", status_interval_s=2.0, timeout_s=1.5)
-    driver.subscribe(monitor_listener)          # DeviceStatus on every change
+    driver.subscribe_status(monitor_listener)   # DeviceStatus on every change
+    driver.subscribe_events(log_listener)       # the PrintResult of every slip
     driver.start()
     future = driver.print_slip(slip, on_done=show_result)   # returns at once
     ...
@@ -36,6 +37,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from drivers.device import DeviceSetting, EventListeners, Unsubscribe
 from drivers.escpos.link import PrinterLink, PrintOutcome, PrintResult
 from drivers.escpos.print_time import ASSUMED_SPEED_MM_S
 from drivers.escpos.realtime import Reason, unreachable
@@ -64,17 +66,17 @@ _STOP = object()
 
 
 class PrinterDriver:
-    def __init__(self, url: str, status_interval_s: float = 2.0, timeout_s: float = 1.5, *,
+    def __init__(self, url: str | DeviceSetting, status_interval_s: float = 2.0, timeout_s: float = 1.5, *,
                  print_timeout_s: float = 30.0, assumed_speed_mm_s: float = ASSUMED_SPEED_MM_S) -> None:
-        """``url``: see ``drivers/escpos/transport.py``; a bad URL raises ``ValueError`` here, at once.
+        """``url``: a printer setting (``drivers/device.py``); a bad one raises ``ValueError`` here, at once.
 
         ``assumed_speed_mm_s``: how fast a printer that does not answer ``GS r 1``
         is taken to print, to know how long to watch it (``drivers/escpos/link.py``).
         """
         if status_interval_s <= 0 or timeout_s <= 0 or assumed_speed_mm_s <= 0:
             raise ValueError("status_interval_s, timeout_s and assumed_speed_mm_s must be positive")
-        self.url = url
         self.endpoint = parse_url(url)
+        self.url = self.endpoint.text
         self.status_interval_s = status_interval_s
         self.timeout_s = timeout_s
         self.print_timeout_s = print_timeout_s
@@ -84,6 +86,7 @@ class PrinterDriver:
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._polled = threading.Event()  # the first status has been read
+        self._listeners = EventListeners(log)
 
     # ------------------------------------------------------------ caller side (any thread)
 
@@ -91,22 +94,27 @@ class PrinterDriver:
     def status(self) -> DeviceStatus:
         return self.publisher.status
 
-    def subscribe(self, listener: StatusListener) -> None:
+    def subscribe_status(self, listener: StatusListener) -> Unsubscribe:
         """``listener(status)`` on the driver's thread at every change."""
-        self.publisher.subscribe(listener)
+        return self.publisher.subscribe(listener)
 
-    def start(self) -> None:
+    def subscribe_events(self, listener: Callable[[object], None]) -> Unsubscribe:
+        """``listener(result)`` with the :class:`PrintResult` of every slip, however it ended."""
+        return self._listeners.subscribe(listener)
+
+    def start(self) -> "PrinterDriver":
         if self._thread is not None:
-            return
+            return self
         self._running.set()
         self._thread = threading.Thread(target=self._run, name="printer-driver", daemon=True)
         self._thread.start()
+        return self
 
-    def stop(self, timeout_s: float | None = None) -> None:
-        """Stop the worker; slips still queued are refused (``STOPPED``)."""
+    def stop(self, timeout_s: float | None = None) -> bool:
+        """Stop the worker; slips still queued are refused (``STOPPED``).  True if it ended in time."""
         thread = self._thread
         if thread is None:
-            return
+            return True
         self._running.clear()
         self._jobs.put(_STOP)
         if thread is not threading.current_thread():  # stop() from a listener or on_done
@@ -115,6 +123,7 @@ class PrinterDriver:
         self._thread = None
         self._refuse_queued()
         self.publisher.publish(unreachable(Reason.STOPPED, "printer driver stopped"))
+        return not thread.is_alive() or thread is threading.current_thread()
 
     def print_slip(self, slip: Slip | bytes, on_done: PrintCallback | None = None) -> Future:
         """Queue a slip; the future's result (and ``on_done``'s argument) is a :class:`PrintResult`.
@@ -126,7 +135,7 @@ class PrinterDriver:
         future: Future = Future()
         refusal = self._early_refusal(slip)
         if refusal is not None:
-            _resolve(future, on_done, refusal)
+            self._resolve(future, on_done, refusal)
             return future
         self._jobs.put(_PrintJob(slip, future, on_done))
         return future
@@ -177,7 +186,7 @@ class PrinterDriver:
                     log.exception("printer driver step failed")
                     link.close()
                     if isinstance(job, _PrintJob) and not job.future.done():
-                        _resolve(job.future, job.on_done, PrintResult(
+                        self._resolve(job.future, job.on_done, PrintResult(
                             PrintOutcome.FAILED, "DRIVER_ERROR", "internal error in the printer driver, see log"))
                     elif isinstance(job, _Refresh) and not job.future.done():
                         job.future.set_result(self.status)
@@ -195,7 +204,7 @@ class PrinterDriver:
         try:
             data = job.data.render() if isinstance(job.data, Slip) else job.data
         except (OSError, ValueError) as error:  # a logo file missing or unreadable, say
-            _resolve(job.future, job.on_done, PrintResult(
+            self._resolve(job.future, job.on_done, PrintResult(
                 PrintOutcome.REFUSED, "SLIP_LAYOUT", f"slip could not be laid out: {error}"))
             return
         before = self.status
@@ -206,7 +215,7 @@ class PrinterDriver:
         log.log(level, "slip %s", result.outcome.value,
                 extra={"reason": result.reason, "detail": result.detail, "bytes": result.bytes_total})
         self._poll(link)  # BUSY ends with what the printer says now
-        _resolve(job.future, job.on_done, result)
+        self._resolve(job.future, job.on_done, result)
 
     def _refuse_queued(self) -> None:
         while True:
@@ -215,16 +224,16 @@ class PrinterDriver:
             except queue.Empty:
                 return
             if isinstance(job, _PrintJob):
-                _resolve(job.future, job.on_done, PrintResult(
+                self._resolve(job.future, job.on_done, PrintResult(
                     PrintOutcome.REFUSED, Reason.STOPPED, "printer driver stopped before printing"))
             elif isinstance(job, _Refresh):
                 job.future.set_result(self.status)
 
-
-def _resolve(future: Future, on_done: PrintCallback | None, result: PrintResult) -> None:
-    future.set_result(result)
-    if on_done is not None:
-        try:
-            on_done(result)
-        except Exception:  # noqa: BLE001 - the caller's bug must not stop the driver
-            log.exception("print callback failed")
+    def _resolve(self, future: Future, on_done: PrintCallback | None, result: PrintResult) -> None:
+        future.set_result(result)
+        self._listeners.emit(result)
+        if on_done is not None:
+            try:
+                on_done(result)
+            except Exception:  # noqa: BLE001 - the caller's bug must not stop the driver
+                log.exception("print callback failed")

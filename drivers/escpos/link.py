@@ -110,7 +110,7 @@ class PrinterLink:
 
     @property
     def url(self) -> str:
-        return self.endpoint.url
+        return self.endpoint.text
 
     @property
     def capabilities(self) -> Capabilities | None:
@@ -131,7 +131,7 @@ class PrinterLink:
         except TransportError as error:
             return unreachable(Reason.UNREACHABLE, f"{self.url}: {error.detail}")
         if not transport.can_read:
-            if self.endpoint.path.startswith("/dev/") and not os.path.exists(self.endpoint.path):
+            if self.endpoint.target.startswith("/dev/") and not os.path.exists(self.endpoint.target):
                 self.close()  # the printer was unplugged: its device node is gone
                 return unreachable(Reason.UNREACHABLE, f"{self.url}: device file is gone (printer unplugged?)")
             return DeviceStatus(PRINTER, DeviceState.ONLINE, Reason.NO_STATUS,

@@ -1,8 +1,10 @@
-"""The wires a receipt printer hangs on, chosen by a URL; each only opens, writes, reads and closes.
+"""The wires a receipt printer hangs on, chosen by its device setting; each only opens, writes, reads and closes.
+
+The setting is parsed by the kiosk's one device grammar (``drivers/device.py``):
 
     tcp://host[:port]                  network printer or print server (port 9100 if left out)
-    /dev/ttyS1, /dev/ttyUSB0?baudrate=115200
-    serial:///dev/ttyS1?baudrate=9600  serial line through pyserial (9600 8N1 by default)
+    /dev/ttyS1, /dev/ttyUSB0?baudrate=115200, serial:///dev/ttyS1, rfc2217://host:port
+                                       serial line through pyserial (9600 8N1 by default)
     /dev/usb/lp0, /dev/lp0, file:///path
                                        device file, written only: status cannot be read
 
@@ -24,14 +26,10 @@ import os
 import select
 import socket
 import time
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
+from drivers.device import DeviceSetting, SettingKind, parse_device_setting
 from drivers.escpos.realtime import Reason
-
-DEFAULT_TCP_PORT = 9100
-DEVICE_FILE_PREFIXES = ("/dev/usb/lp", "/dev/lp")
-SERIAL_OPTIONS = {"baudrate": int, "bytesize": int, "parity": str, "stopbits": float, "rtscts": int, "dsrdtr": int}
+from drivers.status import PRINTER
 
 
 class TransportError(Exception):
@@ -41,65 +39,20 @@ class TransportError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """A parsed printer URL."""
-
-    kind: str  # "tcp" | "serial" | "file"
-    url: str
-    host: str = ""
-    port: int = 0
-    path: str = ""
-    serial_options: tuple[tuple[str, object], ...] = ()
-
-    @property
-    def can_read(self) -> bool:
-        return self.kind != "file"
+# A printer's place is the kiosk's one device setting (drivers/device.py):
+# kind "tcp" (host, port), "serial" (target: a path or pyserial URL, with
+# serial_options) or "file" (target: a path written only).
+Endpoint = DeviceSetting
+PRINTER_KINDS = (SettingKind.TCP, SettingKind.SERIAL, SettingKind.DEVICE_FILE)
 
 
-def parse_url(url: str) -> Endpoint:
-    """Validate a printer URL; ``ValueError`` names what is wrong and what would be right."""
-    text = (url or "").strip()
-    expected = ("expected tcp://HOST:PORT, a serial device such as /dev/ttyS1 or "
-                "/dev/ttyUSB0?baudrate=115200, or a device file such as /dev/usb/lp0 or file:///PATH")
-    if text.startswith("tcp://"):
-        parts = urlsplit(text)
-        try:
-            port = parts.port or DEFAULT_TCP_PORT
-        except ValueError:
-            raise ValueError(f"printer URL {url!r}: the port is not a number from 1 to 65535") from None
-        if not parts.hostname:
-            raise ValueError(f"printer URL {url!r}: no host; {expected}")
-        return Endpoint("tcp", text, host=parts.hostname, port=port)
-    if text.startswith("file://"):
-        path = urlsplit(text).path
-        if not path:
-            raise ValueError(f"printer URL {url!r}: no path; {expected}")
-        return Endpoint("file", text, path=path)
-    if text.startswith("serial://"):
-        parts = urlsplit(text)
-        return _serial(url, parts.path, parts.query)
-    if text.startswith("/dev/"):
-        path, _, query = text.partition("?")
-        if path.startswith(DEVICE_FILE_PREFIXES):
-            return Endpoint("file", text, path=path)
-        return _serial(url, path, query)
-    raise ValueError(f"printer URL {url!r} is not understood; {expected}")
-
-
-def _serial(url: str, path: str, query: str) -> Endpoint:
-    if not path:
-        raise ValueError(f"printer URL {url!r}: no serial device path")
-    options: dict[str, object] = {"baudrate": 9600}
-    for key, values in parse_qs(query, keep_blank_values=True).items():
-        if key not in SERIAL_OPTIONS:
-            raise ValueError(f"printer URL {url!r}: unknown serial option {key!r} "
-                             f"(known: {', '.join(SERIAL_OPTIONS)})")
-        try:
-            options[key] = SERIAL_OPTIONS[key](values[-1])
-        except ValueError:
-            raise ValueError(f"printer URL {url!r}: {key}={values[-1]!r} is not valid") from None
-    return Endpoint("serial", url, path=path, serial_options=tuple(sorted(options.items())))
+def parse_url(url: str | DeviceSetting) -> Endpoint:
+    """A printer setting, parsed by the one device grammar; ``ValueError`` names what is wrong and what would do."""
+    setting = url if isinstance(url, DeviceSetting) else parse_device_setting(PRINTER, url)
+    if setting.kind not in PRINTER_KINDS:
+        raise ValueError(f"printer {setting.text!r} is not understood by the printer driver: it opens "
+                         "tcp://HOST:PORT, a serial device or a device file (the kiosk starts the emulator itself)")
+    return setting
 
 
 def open_transport(endpoint: Endpoint, timeout_s: float):
@@ -180,8 +133,8 @@ class SerialTransport:
         self._timeout_error = serial.SerialTimeoutException
         options = dict(endpoint.serial_options)
         try:
-            self._port = serial.Serial(
-                endpoint.path, timeout=timeout_s, write_timeout=timeout_s,
+            self._port = serial.serial_for_url(  # a device path or any pyserial URL
+                endpoint.target, timeout=timeout_s, write_timeout=timeout_s,
                 baudrate=options.get("baudrate", 9600), bytesize=options.get("bytesize", 8),
                 parity=options.get("parity", "N"), stopbits=options.get("stopbits", 1),
                 rtscts=bool(options.get("rtscts", 0)), dsrdtr=bool(options.get("dsrdtr", 0)),
@@ -189,7 +142,7 @@ class SerialTransport:
             )
         except (OSError, ValueError, serial.SerialException) as error:
             hint = " — is the kiosk user in group dialout?" if "ermission" in str(error) else ""
-            raise TransportError(Reason.UNREACHABLE, f"cannot open {endpoint.path}: {_why(error)}{hint}") from None
+            raise TransportError(Reason.UNREACHABLE, f"cannot open {endpoint.target}: {_why(error)}{hint}") from None
 
     def write(self, data: bytes, timeout_s: float) -> None:
         try:
@@ -229,13 +182,13 @@ class DeviceFileTransport:
     def __init__(self, endpoint: Endpoint, timeout_s: float) -> None:
         self.endpoint = endpoint
         flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-        if not endpoint.path.startswith("/dev/"):
+        if not endpoint.target.startswith("/dev/"):
             flags |= os.O_CREAT | os.O_APPEND  # a plain file: a capture for tests and bench
         try:
-            self._fd = os.open(endpoint.path, flags, 0o644)
+            self._fd = os.open(endpoint.target, flags, 0o644)
         except OSError as error:
             hint = " — is the kiosk user in group lp?" if error.errno == errno.EACCES else ""
-            raise TransportError(Reason.UNREACHABLE, f"cannot open {endpoint.path}: {_why(error)}{hint}") from None
+            raise TransportError(Reason.UNREACHABLE, f"cannot open {endpoint.target}: {_why(error)}{hint}") from None
 
     def write(self, data: bytes, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

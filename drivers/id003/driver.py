@@ -32,7 +32,7 @@ from typing import Callable
 
 import serial
 
-from drivers.device import Unsubscribe
+from drivers.device import EventListeners, Unsubscribe
 from drivers.id003.events import AcceptorEvent
 from drivers.id003.protocol import AcceptorProtocol, Cycle, Decider
 from drivers.id003.setup import CNY_NOTES_FEN, Intake
@@ -91,8 +91,8 @@ class AcceptorDriver:
         self.publisher = StatusPublisher(DeviceStatus(
             ACCEPTOR, DeviceState.OFFLINE, AcceptorReason.CONNECTING, f"Driver not started yet on {port_url}.",
             AcceptorDetail()))
-        self._lock = threading.Lock()  # the kiosk's wishes and listeners, read by the worker
-        self._listeners: list[EventListener] = []
+        self._lock = threading.Lock()  # the kiosk's wishes, read by the worker
+        self._listeners = EventListeners(log)
         self._decide = decide
         self._intake = Intake()
         self._stop = threading.Event()
@@ -131,14 +131,7 @@ class AcceptorDriver:
 
     def subscribe_events(self, listener: EventListener) -> Unsubscribe:
         """``listener(event)`` is called on the driver thread for every event; exceptions are logged."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     def subscribe_status(self, listener: Callable[[DeviceStatus], None]) -> Unsubscribe:
         return self.publisher.subscribe(listener)
@@ -316,10 +309,4 @@ class AcceptorDriver:
         self._publish_report(StatusReport(state, reason, detail))
 
     def _emit(self, event: AcceptorEvent) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop the device
-                log.exception("acceptor event listener failed on %r", event)
+        self._listeners.emit(event)

@@ -116,7 +116,7 @@ def _read_card(reader: str, timeout_s: float, out: TextIO, emulator: EmulatedRea
         _print(out, f"card reader: {error}")
         return EXIT_NO_READER
     events: queue.SimpleQueue = queue.SimpleQueue()
-    driver.subscribe(events.put)
+    driver.subscribe_events(events.put)
     deadline = time.monotonic() + timeout_s
     watch: _AtrWatch | None = None
     try:

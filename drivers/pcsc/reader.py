@@ -57,6 +57,7 @@ from drivers.pcsc.reasons import (  # noqa: F401 - the driver's reasons, importa
     PCSC_SERVICE_DOWN,
     READER_UNPLUGGED,
 )
+from drivers.device import DeviceSetting, EventListeners, SettingKind, Unsubscribe, parse_device_setting
 from drivers.status import CARD_READER, CardReaderDetail, DeviceState, DeviceStatus, StatusPublisher
 
 log = logging.getLogger("kiosk.devices.card_reader")
@@ -66,15 +67,14 @@ _SERVICE_HINT = "start it (systemctl start pcscd.socket) and check with `kiosk d
 EventListener = Callable[[CardEvent], None]
 
 
-def parse_reader_setting(setting: str) -> tuple[str, str | None]:
-    """``"emulator"``, ``"pcsc"`` or ``"pcsc:<name>"`` → (kind, reader name or None)."""
-    if setting == "emulator":
+def parse_reader_setting(setting: str | DeviceSetting) -> tuple[str, str | None]:
+    """``"emulator"``, ``"pcsc"`` or ``"pcsc:<name>"`` (the one device grammar) → (kind, reader name or None)."""
+    parsed = setting if isinstance(setting, DeviceSetting) else parse_device_setting(CARD_READER, setting)
+    if parsed.kind is SettingKind.EMULATOR:
         return "emulator", None
-    if setting == "pcsc":
-        return "pcsc", None
-    if setting.startswith("pcsc:") and setting[5:].strip():
-        return "pcsc", setting[5:].strip()
-    raise ValueError(f'card reader {setting!r}: use "emulator", "pcsc" or "pcsc:<reader name>"')
+    if parsed.kind is SettingKind.PCSC:
+        return "pcsc", parsed.target or None
+    raise ValueError(f'card reader {parsed.text!r}: use "emulator", "pcsc" or "pcsc:<reader name>"')
 
 
 def _swapped(previous: int, state: api.ReaderState) -> bool:
@@ -87,21 +87,21 @@ def _swapped(previous: int, state: api.ReaderState) -> bool:
 class CardReaderDriver(CardLifecycle):
     """The card reader: ``"pcsc"`` (first reader), ``"pcsc:<name>"`` or ``"emulator"``.
 
-    ``start()`` runs the worker; ``stop()`` ends it.  ``subscribe(listener)``
-    hears events; ``publisher`` carries the status.  With ``"emulator"``,
+    ``start()`` runs the worker; ``stop()`` ends it.  ``subscribe_events``
+    hears card events, ``subscribe_status`` the status (``drivers/device.py``).  With ``"emulator"``,
     :attr:`emulator` is the in-process reader to script (insert a card, …);
     pass ``emulator=`` to share one the caller made.  ``ValueError`` for a
     setting or interval out of range is the only exception it raises.
     """
 
-    def __init__(self, reader: str = "pcsc", poll_interval_s: float = 0.3, apdu_timeout_s: float = 2.0, *,
+    def __init__(self, reader: str | DeviceSetting = "pcsc", poll_interval_s: float = 0.3, apdu_timeout_s: float = 2.0, *,
                  emulator: EmulatedReader | None = None) -> None:
         kind, self.reader_name = parse_reader_setting(reader)
         if not 0.01 <= poll_interval_s <= 10:
             raise ValueError(f"poll_interval_s {poll_interval_s} is outside 0.01..10")
         if not 0.05 <= apdu_timeout_s <= 60:
             raise ValueError(f"apdu_timeout_s {apdu_timeout_s} is outside 0.05..60")
-        self.setting = reader
+        self.setting = reader.text if isinstance(reader, DeviceSetting) else reader
         self.poll_interval_s = poll_interval_s
         self.apdu_timeout_s = apdu_timeout_s
         if kind == "emulator":  # the caller (the demo's device panel) may own the emulated reader
@@ -112,7 +112,7 @@ class CardReaderDriver(CardLifecycle):
         self.publisher = StatusPublisher(DeviceStatus(
             CARD_READER, DeviceState.OFFLINE, NOT_STARTED, "card reader driver not started",
             CardReaderDetail()))
-        self._listeners: list[EventListener] = []
+        self._listeners = EventListeners(log)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -138,9 +138,12 @@ class CardReaderDriver(CardLifecycle):
         """The card announced by the last :class:`CardInserted`, while it is in."""
         return self._card
 
-    def subscribe(self, listener: EventListener) -> None:
-        with self._lock:
-            self._listeners.append(listener)
+    def subscribe_events(self, listener: EventListener) -> Unsubscribe:
+        """``listener(event)`` for every card event (inserted, removed, error), on the driver's thread."""
+        return self._listeners.subscribe(listener)
+
+    def subscribe_status(self, listener: Callable[[DeviceStatus], None]) -> Unsubscribe:
+        return self.publisher.subscribe(listener)
 
     def start(self) -> "CardReaderDriver":
         with self._lock:
@@ -150,13 +153,15 @@ class CardReaderDriver(CardLifecycle):
                 self._thread.start()
         return self
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """End the worker; True if it ended within ``timeout_s``."""
         with self._lock:
             thread, self._thread = self._thread, None
         self._stop.set()
         self._wake_worker()
         if thread is not None:
             thread.join(timeout_s)
+        return thread is None or not thread.is_alive()
 
     def __enter__(self) -> "CardReaderDriver":
         return self.start()
@@ -337,10 +342,4 @@ class CardReaderDriver(CardLifecycle):
         self.publisher.publish(status)
 
     def _emit(self, event: CardEvent) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - a consumer's bug must not stop the reader
-                log.exception("card event listener failed")
+        self._listeners.emit(event)

@@ -19,8 +19,8 @@ class Recorder:
         self._cond = threading.Condition()
         self.events: list = []
         self.statuses: list[DeviceStatus] = []
-        driver.subscribe(self._add_event)
-        driver.publisher.subscribe(self._add_status)
+        driver.subscribe_events(self._add_event)
+        driver.subscribe_status(self._add_status)
         self.driver = driver
 
     def _add_event(self, event) -> None:

@@ -234,7 +234,7 @@ def test_a_listener_that_raises_does_not_stop_the_reader(driver, reader, seen):
     def broken(event):
         raise RuntimeError("consumer bug")
 
-    driver.subscribe(broken)
+    driver.subscribe_events(broken)
     reader.insert()
     seen.wait_event(CardInserted)
     reader.remove()

@@ -111,7 +111,7 @@ def test_no_printer_at_all_is_unreachable():
 
 def test_listeners_hear_each_change_once(driver, printer):
     heard = []
-    driver.subscribe(lambda status: heard.append(status.reason))
+    driver.subscribe_status(lambda status: heard.append(status.reason))
     printer.set_paper(Paper.OUT)
     reaches(driver, DeviceState.HARDWARE_ERROR, "PAPER_OUT")
     time.sleep(5 * INTERVAL_S)

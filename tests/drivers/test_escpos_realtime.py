@@ -86,7 +86,7 @@ def test_gs_r_answers_cannot_be_mistaken_for_dle_eot_answers():
 def test_printer_urls(url, kind, where):
     endpoint = parse_url(url)
     assert endpoint.kind == kind
-    assert ((endpoint.host, endpoint.port) if kind == "tcp" else endpoint.path) == where
+    assert ((endpoint.host, endpoint.port) if kind == "tcp" else endpoint.target) == where
     assert endpoint.can_read == (kind != "file")
 
 
