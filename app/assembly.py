@@ -18,6 +18,7 @@ The order of :meth:`Kiosk.start` is the money's and the screen's:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from kiosk.config import KioskConfig
 from kiosk.devices import KioskDevices
 from kiosk.payment_stack import PaymentStack
 from offline_store.archive_writer import ArchiveWriter
+
+log = logging.getLogger("kiosk.assembly")
 
 
 class EmbeddedBackend:
@@ -118,15 +121,27 @@ class Kiosk:
             self.start_devices()
 
     def start_devices(self) -> None:
-        """The drivers on their own thread, then the payment stack (journal before intake)."""
-        controller = self.controller
-        self.devices.start(controller.device_status.emit, controller.card_event.emit,
-                           on_started=controller.devices_started.emit if self.on_devices_started else None,
-                           on_acceptor_event=self.payments.acceptor_event)
+        """The drivers, then the payment stack (journal before intake): both off the GUI thread,
+        through the one background helper, one after the other."""
         from screens.background import BackgroundOp
 
-        BackgroundOp(controller, op=self.payments.open, success=controller.payments_up) \
-            .failure(controller.payments_off).run_in_background()
+        controller = self.controller
+
+        def open_devices() -> KioskDevices:
+            return self.devices.open(controller.device_status.emit, controller.card_event.emit,
+                                     on_acceptor_event=self.payments.acceptor_event)
+
+        def devices_up(devices: KioskDevices) -> None:
+            if self.on_devices_started is not None:
+                self.on_devices_started(devices)
+            BackgroundOp(controller, op=self.payments.open, success=controller.payments_up) \
+                .failure(controller.payments_off).run_in_background()
+
+        def devices_failed(error: BaseException) -> None:
+            log.error("devices could not be started: %s", error)  # each device's own status says which
+            devices_up(self.devices)
+
+        BackgroundOp(controller, op=open_devices, success=devices_up).failure(devices_failed).run_in_background()
 
     def stop(self) -> None:
         """Stop everything, in the reverse order of the start (each part bounds its own wait)."""
@@ -158,6 +173,4 @@ def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
     url = backend_url or (simulator.url if simulator else config.backend.url)
     controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted)
     payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
-    if on_devices_started is not None:
-        controller.devices_started.connect(on_devices_started)
     return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started)

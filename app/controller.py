@@ -46,8 +46,6 @@ class KioskApp(QObject):
     card_event = Signal(object)
     # Cash-in news (a note stacked or returned), from the acceptor's thread.
     cash_progress = Signal(object)
-    # The drivers are up (the demo's device panel is built then), from their start thread.
-    devices_started = Signal(object)
 
     def __init__(
         self,

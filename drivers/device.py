@@ -44,6 +44,7 @@ SERIAL_OPTIONS: dict[str, type] = {"baudrate": int, "bytesize": int, "parity": s
 PYSERIAL_SCHEMES = ("rfc2217", "socket", "loop", "spy", "hwgrep", "alt", "cp2110")
 WRITE_ONLY_DEVICE_FILES = ("/dev/usb/lp", "/dev/lp")
 _DEVICE_PATH = re.compile(r"/dev/[A-Za-z0-9._/+-]+")
+_SERIAL_PATH = re.compile(r"/(?:[A-Za-z0-9._+:-]+/)*[A-Za-z0-9._+:-]+")
 _HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
 
 Unsubscribe = Callable[[], None]
@@ -111,7 +112,9 @@ def _acceptor(value: str, text: str, shown: str) -> DeviceSetting:
         host, port = _host_port(shown, value, default_port=None)
         return DeviceSetting(ACCEPTOR, SettingKind.SERIAL, text, target=f"socket://{value[len('tcp://'):]}",
                              host=host, port=port)
-    if _pyserial_url(value) or _DEVICE_PATH.fullmatch(value):
+    # Any absolute path to a serial device: /dev/ttyUSB0, a udev link under
+    # /dev/serial/by-id/, or the link socat makes for a pty wherever it is told.
+    if _pyserial_url(value) or _SERIAL_PATH.fullmatch(value):
         return DeviceSetting(ACCEPTOR, SettingKind.SERIAL, text, target=value)
     raise ValueError(
         f'{shown} is not a port the kiosk can open — use "emulator", "none" (not fitted), a serial '

@@ -88,17 +88,25 @@ class KioskDevices:
         ``on_acceptor_event`` hears every acceptor event from its very first
         (a power-up with a note inside comes before anything else).
         """
-        self._on_acceptor_event = on_acceptor_event
-        thread = threading.Thread(target=self._start, args=(on_status, on_card_event, on_started),
-                                  name="devices-start", daemon=True)
+        def start_then_tell() -> None:
+            self.open(on_status, on_card_event, on_acceptor_event)
+            if on_started is not None:
+                on_started(self)
+
+        thread = threading.Thread(target=start_then_tell, name="devices-start", daemon=True)
         thread.start()
         return thread
 
     def wait_started(self, timeout_s: float) -> bool:
         return self._started.wait(timeout_s)
 
-    def _start(self, on_status: StatusListener, on_card_event: CardListener,
-               on_started: Callable[["KioskDevices"], None] | None) -> None:
+    def open(self, on_status: StatusListener, on_card_event: CardListener,
+             on_acceptor_event: Callable[[object], None] | None = None) -> "KioskDevices":
+        """Build and start emulators and drivers, here and now (a worker's thread: it blocks).
+
+        The GUI runs it through its one background helper; :meth:`start` runs
+        it on a thread of its own for callers without an event loop."""
+        self._on_acceptor_event = on_acceptor_event
         try:
             for device, build in ((ACCEPTOR, self._build_acceptor), (PRINTER, self._build_printer),
                                   (CARD_READER, self._build_card_reader)):
@@ -106,17 +114,16 @@ class KioskDevices:
                     continue
                 with self._lock:
                     if self._stopping:
-                        return
+                        return self
                     try:
                         build(on_status, on_card_event)
                     except Exception as exc:  # noqa: BLE001 - one device's failure must not stop the others
                         log.exception("device could not be started", extra={"device": device})
                         on_status(_not_startable(device, self.settings[device], exc))
-            log.info("devices started", extra={"settings": self.settings})
+            log.info("devices started", extra={"settings": {d: s.text for d, s in self.settings.items()}})
         finally:
             self._started.set()
-        if on_started is not None:
-            on_started(self)
+        return self
 
     def _build_acceptor(self, on_status: StatusListener, _on_card_event: CardListener) -> None:
         from drivers.id003.driver import AcceptorDriver

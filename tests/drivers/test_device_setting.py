@@ -14,6 +14,8 @@ from drivers.device import SettingKind, parse_device_setting
     ("spy:///dev/ttyS0", "spy:///dev/ttyS0"),
     ("loop://?logging=debug", "loop://?logging=debug"),
     ("tcp://10.0.0.5:4001", "socket://10.0.0.5:4001"),
+    ("/dev/serial/by-id/usb-FTDI_FT232R-if00-port0", "/dev/serial/by-id/usb-FTDI_FT232R-if00-port0"),
+    ("/run/kiosk/acceptor-pty", "/run/kiosk/acceptor-pty"),  # a link socat made for a pty
 ])
 def test_an_acceptor_is_any_serial_device_or_pyserial_url(text, target):
     setting = parse_device_setting("acceptor", text)
