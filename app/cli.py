@@ -44,7 +44,15 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Utility self-service kiosk")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    # Added in this order, so ``kiosk --help`` lists them as the docstring above does.
+    _add_kiosk_commands(commands)
+    _add_diag_commands(commands.add_parser("diag", help="test a device from the terminal"))
+    _add_journal_commands(commands.add_parser("journal", help="the money journal: cash box and payments"))
+    return parser
 
+
+def _add_kiosk_commands(commands) -> None:
+    """run, demo, tour, check-config and backend-sim: the kiosk itself and its developer tools."""
     run = commands.add_parser("run", help="run the kiosk fullscreen")
     run.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
     _add_window_options(run)
@@ -70,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1", help="listen address (keep it on loopback)")
     sim.set_defaults(handler=_backend_sim)
 
-    diag = commands.add_parser("diag", help="test a device from the terminal")
+
+def _add_diag_commands(diag: argparse.ArgumentParser) -> None:
+    """``kiosk diag acceptor|printer|card``: one device tested from the terminal."""
     diag_devices = diag.add_subparsers(required=True, metavar="DEVICE")
     acceptor = diag_devices.add_parser("acceptor", help="banknote acceptor (ID-003): status, version, take notes")
     acceptor.add_argument("--port", required=True, help="serial port or pyserial URL, e.g. /dev/ttyS0")
@@ -102,7 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default 30)")
     card.set_defaults(handler=_diag_card)
 
-    journal = commands.add_parser("journal", help="the money journal: cash box and payments")
+
+def _add_journal_commands(journal: argparse.ArgumentParser) -> None:
+    """``kiosk journal report|check|restore|new``: the money journal, read or put back."""
     journal_commands = journal.add_subparsers(required=True, metavar="ACTION")
     report = journal_commands.add_parser("report", help="cash box since the last collection, and the day's payments")
     report.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
@@ -124,7 +136,6 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--after-loss", action="store_true", required=True,
                      help="confirm that the old journal is lost and its payments are settled elsewhere")
     new.set_defaults(handler=lambda args: _journal_action(args, "new"))
-    return parser
 
 
 def _add_window_options(command: argparse.ArgumentParser) -> None:

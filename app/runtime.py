@@ -75,24 +75,38 @@ def run_kiosk(
 ) -> int:
     started = time.perf_counter()
     windowed = windowed or not config.ui.fullscreen  # [ui] fullscreen = false: a window (a bench PC)
-    from kiosk.payment_stack import check_journal_key
-
-    try:
-        refusal = check_journal_key(config)
-    except (OSError, ValueError) as error:  # check-config checks the path; this is what it cannot foresee
-        refusal = (f"cannot open or create the journal's key file {config.storage.key_file}: "
-                   f"{_os_reason(error)} — let the kiosk's user create and read it (or set storage.key_file "
-                   f"{_in_config(config)}), then restart the kiosk")
+    refusal = _journal_key_refusal(config)
     if refusal is not None:
         # Personal data sealed with a key that is not here: taking money now
         # could not be accounted for.  The technician reads this on the console/journald.
         print(f"kiosk: refusing to start: {refusal}", file=sys.stderr, flush=True)
         return EXIT_REFUSED
-    from PySide6.QtCore import Qt, QTimer
+    app, lockdown = _qt_application(config, demo)
+    whole, panel = _build_kiosk(config, demo)
+    _show_window(app, whole.controller.window, windowed, size)
+    run = _KioskRun(app, whole, config, started, exit_when_ready, keep_alive=(lockdown, panel))
+    run.wire_signals()
+    return run.loop(demo)
+
+
+def _journal_key_refusal(config: KioskConfig) -> str | None:
+    """Why the journal's key forbids a start, or None when it is there."""
+    from kiosk.payment_stack import check_journal_key
+
+    try:
+        return check_journal_key(config)
+    except (OSError, ValueError) as error:  # check-config checks the path; this is what it cannot foresee
+        return (f"cannot open or create the journal's key file {config.storage.key_file}: "
+                f"{_os_reason(error)} — let the kiosk's user create and read it (or set storage.key_file "
+                f"{_in_config(config)}), then restart the kiosk")
+
+
+def _qt_application(config: KioskConfig, demo: bool):
+    """Qt's application, styled and locked down; with the lockdown filter, which the caller keeps alive."""
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QApplication
 
-    from app.assembly import build_kiosk
     from screens.main_window import KioskLockdown
     from screens.stylesheet import stylesheet
 
@@ -102,19 +116,30 @@ def run_kiosk(
     app.installEventFilter(lockdown)
     if config.ui.hide_cursor and not demo:
         app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+    return app, lockdown
+
+
+def _build_kiosk(config: KioskConfig, demo: bool):
+    """The whole kiosk with its home screen rendered, not yet started; with the demo's
+    device panel list, which the caller keeps alive while the kiosk runs."""
+    from app.assembly import build_kiosk
 
     panel = []  # the demo's device panel, kept alive while the kiosk runs
 
     def show_device_panel(started) -> None:
         from screens.device_panel import DevicePanel
 
-        panel.append(DevicePanel(started, kiosk))
-        panel[0].show_beside(window)
+        panel.append(DevicePanel(started, whole.controller))
+        panel[0].show_beside(whole.controller.window)
 
     whole = build_kiosk(config, on_devices_started=show_device_panel if demo else None)
-    kiosk = whole.controller
-    window = kiosk.window
-    kiosk.render()
+    whole.controller.render()
+    return whole, panel
+
+
+def _show_window(app, window, windowed: bool, size: tuple[int, int] | None) -> None:
+    from PySide6.QtCore import Qt
+
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
     if windowed:
         window.resize(*(size or (1280, 800)))
@@ -126,79 +151,106 @@ def run_kiosk(
         window.pin_size(screen.width(), screen.height())
         window.showFullScreen()
 
-    def stop(*_args) -> None:
+
+class _KioskRun:
+    """The kiosk process once its window is up: signals, the start of the services, the loop, the stop.
+
+    One object rather than closures in :func:`run_kiosk`: these steps share the
+    application, the kiosk and the watchdog's timer, and each stays short.
+    """
+
+    def __init__(self, app, whole, config: KioskConfig, started: float, exit_when_ready: bool,
+                 keep_alive: tuple) -> None:
+        self.app = app
+        self.whole = whole
+        self.kiosk = whole.controller
+        self.window = self.kiosk.window
+        self.config = config
+        self.started = started
+        self.exit_when_ready = exit_when_ready
+        self.start_failed: list[StartFailure] = []
+        self._keep_alive = keep_alive  # Qt keeps no Python reference to these
+        self._heartbeat_for_signals = None
+        self.watchdog_ping = None
+
+    def stop(self, *_args) -> None:
         systemd_notify.notify(systemd_notify.STOPPING)  # systemd: a stop we asked for, not a crash
-        window.allow_close()
-        app.quit()
+        self.window.allow_close()
+        self.app.quit()
 
-    # Ctrl+C in the demo's terminal and systemd's SIGTERM end the kiosk;
-    # the timer lets Python see the signal while Qt's loop runs.
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    heartbeat_for_signals = QTimer(interval=200, timeout=lambda: None)
-    heartbeat_for_signals.start()
-    systemd_notify.install_freeze_drill()  # SIGUSR2 freezes the GUI thread only when its env var is set
+    def wire_signals(self) -> None:
+        from PySide6.QtCore import QTimer
 
-    start_failed: list[StartFailure] = []
+        # Ctrl+C in the demo's terminal and systemd's SIGTERM end the kiosk;
+        # the timer lets Python see the signal while Qt's loop runs.
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+        self._heartbeat_for_signals = QTimer(interval=200, timeout=lambda: None)
+        self._heartbeat_for_signals.start()
+        systemd_notify.install_freeze_drill()  # SIGUSR2 freezes the GUI thread only when its env var is set
 
-    def ready() -> None:
+    def loop(self, demo: bool) -> int:
+        """Qt's loop until the stop; the services start from its first turn."""
+        from PySide6.QtCore import QTimer
+
+        self.watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
+        QTimer.singleShot(0, self.ready)
+        if demo:
+            print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
+                  flush=True)
         try:
-            start_services()
+            code = self.app.exec()
+            return EXIT_START_FAILED if self.start_failed else code
+        finally:
+            self.whole.stop()
+
+    def ready(self) -> None:
+        try:
+            self.start_services()
         except StartFailure as failure:
-            fail_start(failure)
+            self.fail_start(failure)
         except Exception as error:  # noqa: BLE001 - whatever it is, the sign instead of half a kiosk
             if logging.getLogger("kiosk").handlers:  # else Python would print the traceback on stderr
                 log.critical("the kiosk could not start", exc_info=True)
-            fail_start(StartFailure(REASON_START_FAILED, (
+            self.fail_start(StartFailure(REASON_START_FAILED, (
                 f"start-up failed: {type(error).__name__}: {' '.join(str(error).split())} — the log has "
                 "the details; restart the kiosk, and if it fails again call maintenance"
             )))
 
-    def fail_start(failure: StartFailure) -> None:
+    def fail_start(self, failure: StartFailure) -> None:
         """The out-of-order sign for good, one line for the technician; the process stays up
         (systemd would only restart it into the same failure) unless asked to exit."""
-        start_failed.append(failure)
-        kiosk.stop()
-        show_start_failure(kiosk, failure)
+        self.start_failed.append(failure)
+        self.kiosk.stop()
+        show_start_failure(self.kiosk, failure)
         print(f"kiosk: out of service — {failure.detail}", file=sys.stderr, flush=True)
         systemd_notify.notify(systemd_notify.READY, f"STATUS=out of service: {failure.detail}")
         if (ping_ms := systemd_notify.ping_interval_ms()) is not None:
-            watchdog_ping.start(ping_ms)
-        if exit_when_ready:
-            shown = "on the out-of-order sign" if window.showing_out_of_order else "but the sign is NOT shown"
+            self.watchdog_ping.start(ping_ms)
+        if self.exit_when_ready:
+            shown = "on the out-of-order sign" if self.window.showing_out_of_order else "but the sign is NOT shown"
             print(f"kiosk out of service: {failure.reason_code} {shown}", flush=True)
-            stop()
+            self.stop()
 
-    def start_services() -> None:
-        elapsed_ms = (time.perf_counter() - started) * 1000
+    def start_services(self) -> None:
+        elapsed_ms = (time.perf_counter() - self.started) * 1000
         # Nothing is logged before the home screen is up (a bad config is
         # printed, not logged), so the rotating file is opened only now.
-        log_path = open_log(config)
+        log_path = open_log(self.config)
         # Only now the backend (simulator, requests), the drivers and the
         # payment stack start, off this thread: the home screen never waits.
-        whole.start()
+        self.whole.start()
         log.info("home screen up", extra={"startup_ms": round(elapsed_ms, 1), "log": str(log_path),
-                                          "backend": whole.backend_description})
+                                          "backend": self.whole.backend_description})
         # systemd (Type=notify): the home screen is up.  WATCHDOG=1 comes from a
         # timer on this GUI thread, so a frozen event loop stops it and systemd
         # restarts the kiosk; half of WatchdogSec= as systemd.service(5) advises.
         systemd_notify.notify(systemd_notify.READY)
         if (ping_ms := systemd_notify.ping_interval_ms()) is not None:
-            watchdog_ping.start(ping_ms)
-        if exit_when_ready:
+            self.watchdog_ping.start(ping_ms)
+        if self.exit_when_ready:
             print(f"kiosk ready {elapsed_ms:.1f} ms", flush=True)
-            stop()
-
-    watchdog_ping = QTimer(timeout=lambda: systemd_notify.notify(systemd_notify.WATCHDOG))
-    QTimer.singleShot(0, ready)
-    if demo:
-        print("kiosk demo: billing system simulated on loopback (embedded defaults); Ctrl+C here stops the kiosk",
-              flush=True)
-    try:
-        code = app.exec()
-        return EXIT_START_FAILED if start_failed else code
-    finally:
-        whole.stop()
+            self.stop()
 
 
 def show_start_failure(kiosk, failure: StartFailure) -> None:

@@ -10,6 +10,7 @@ journey without a window.
 
 Time comes from an injected clock (``time.monotonic`` by default) and the owner
 calls :meth:`Journey.tick` about once a second; nothing here sleeps or waits.
+The money steps (notice, cash-in, paying) are in :mod:`kiosk.journey_cash_steps`.
 """
 
 from __future__ import annotations
@@ -20,19 +21,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from contract.account_number import AccountNumberRule, NumberProblem
-from contract.payment_state import CANCELLED, REFERRED
+from kiosk.journey_cash_steps import CashInSteps
 from kiosk.journey_state import (
     ADVICE,
     MONEY_STEPS,
-    CashInRequest,
     IdlePrompt,
     JourneyState,
     LookupFailure,
     LookupRequest,
-    PayNotice,
     Step,
 )
-from kiosk.payment_record import CashPayment
 
 if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
     from contract.errors import BackendError
@@ -45,7 +43,7 @@ Listener = Callable[[JourneyState], None]
 ELDER_TIME_FACTOR = 2.0
 
 
-class Journey:
+class Journey(CashInSteps):
     """One customer's inquiry at a time; :meth:`go_home` forgets all of it."""
 
     def __init__(
@@ -237,96 +235,9 @@ class Journey:
             self._set(JourneyState(step=Step.ACCOUNT, utility_id=state.utility_id, digits=state.digits,
                                    to_pay=state.to_pay))
 
-    # -- paying in cash ------------------------------------------------------
-    def start_payment(self, cap_fen: int, slip_available: bool, accepted_yuan: tuple[int, ...]) -> None:
-        """Overview → the notice shown before any money goes in."""
-        self.touch()
-        state = self._state
-        if state.step is not Step.OVERVIEW or state.account is None or state.account.closed:
-            return
-        due = max(0, state.account.arrears_fen)
-        self._set(replace(state, step=Step.PAY_NOTICE, notice=PayNotice(slip_available, tuple(accepted_yuan)),
-                          payment=CashPayment(due, cap_fen)))
+    # -- paying in cash: inherited from :class:`~kiosk.journey_cash_steps.CashInSteps` --
 
-    def begin_cash_in(self) -> CashInRequest | None:
-        """The customer read the notice and goes on: open the payment, enable the acceptor."""
-        self.touch()
-        state = self._state
-        if state.step is not Step.PAY_NOTICE or state.payment is None:
-            return None
-        self._set(replace(state, step=Step.CASH_IN))
-        return CashInRequest(state.utility_id or state.account.utility, state.account,
-                             state.payment.amount_due_fen, state.payment.cap_fen)
-
-    def cash_in_progress(self, payment: CashPayment) -> None:
-        """News from the cash-in (a note stacked or returned): the customer is active."""
-        if self._state.step is not Step.CASH_IN or self._state.payment is None:
-            return
-        self.touch()
-        self._set(replace(self._state, payment=payment))
-
-    def ask_to_finish(self) -> bool:
-        """"Done paying": True if the owner should finish now.
-
-        With nothing put in there is nothing to finish.  With less than is
-        owed the customer is asked first (the rest stays owed, the notes are
-        not given back); with the amount due or more it finishes at once."""
-        self.touch()
-        state = self._state
-        if state.step is not Step.CASH_IN or state.payment is None or state.payment.paid_fen == 0:
-            return False
-        if state.payment.still_due_fen == 0:
-            return self.finish_cash_in()
-        self._set(replace(state, confirm_finish=True))
-        return False
-
-    def ask_to_cancel(self) -> bool:
-        """"Cancel": with nothing in, True (finish now, which cancels); with money in, ask."""
-        self.touch()
-        state = self._state
-        if state.step is not Step.CASH_IN or state.payment is None:
-            return False
-        if state.payment.paid_fen == 0:
-            return self.finish_cash_in()
-        self._set(replace(state, confirm_finish=True))
-        return False
-
-    def keep_paying(self) -> None:
-        """The customer answered "put in more notes" to the confirmation."""
-        self.touch()
-        if self._state.confirm_finish:
-            self._set(replace(self._state, confirm_finish=False))
-
-    def finish_cash_in(self) -> bool:
-        """"Done" (or "Cancel", or the cash-in timed out): True if the owner should finish it now.
-
-        Money already stacked is never cancelled: it is paid in either way."""
-        state = self._state
-        if state.step is not Step.CASH_IN:
-            return False
-        self._prompt_deadline = None
-        self._set(replace(state, step=Step.PAYING, idle_prompt=None, confirm_finish=False))
-        return True
-
-    def payment_finished(self, payment: CashPayment) -> None:
-        """The payment's result (``payment.outcome`` set): the result screen, or the account
-        again when nothing went in."""
-        state = self._state
-        if state.step not in (Step.PAYING, Step.CASH_IN) or state.payment is None:
-            return
-        self.touch()
-        if payment.outcome == CANCELLED:  # nothing went in: back to the account
-            self._set(replace(state, step=Step.OVERVIEW, notice=None, payment=None))
-        else:
-            self._set(replace(state, step=Step.PAID, payment=replace(payment, note_in_escrow=False)))
-
-    def payment_referred(self, problem_key: str, *, nothing_paid: bool = False) -> None:
-        """The payment could not be opened or completed: the customer goes to the counter
-        with the transaction number; what the journal holds is finished by recovery."""
-        payment = self._state.payment
-        if payment is not None:
-            self.payment_finished(replace(payment, outcome=REFERRED, problem_key=problem_key,
-                                          **({"paid_fen": 0, "notes_fen": ()} if nothing_paid else {})))
+    # -- this customer's session ----------------------------------------
 
     def set_elder(self, on: bool) -> None:
         """Elder mode (长辈模式) on or off for this customer: larger everything, and
