@@ -15,12 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, Qt
-from PySide6.QtTest import QTest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.assembly import build_kiosk
+from app.tour_hands import ManualClock, tap, wait_until
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import KioskConfig, default_config
@@ -35,38 +35,6 @@ DEVICE_CHANGE_S = 6.0
 
 class LayoutOverflow(RuntimeError):
     """A screen's content does not fit the kiosk's screen."""
-
-
-class ManualClock:
-    """A monotonic clock the tour (and tests) can move forward."""
-
-    def __init__(self) -> None:
-        import time
-
-        self._base = time.monotonic
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self._base() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-def tap(button: QAbstractButton) -> None:
-    """A real press and release in the middle of a visible button."""
-    if not button.isVisible() or not button.isEnabled():
-        raise RuntimeError(f"cannot tap {button.text()!r}: it is not visible and enabled")
-    QTest.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() // 2, button.height() // 2))
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
-    deadline = QDeadlineTimer(int(timeout_s * 1000))
-    while not condition():
-        if deadline.hasExpired():
-            raise TimeoutError(f"tour: gave up waiting {timeout_s:.0f} s for {what or 'the screen'}")
-        QCoreApplication.processEvents()
-        QTest.qWait(10)
 
 
 def tour_config(base: KioskConfig | None = None) -> KioskConfig:
