@@ -26,14 +26,13 @@ This module imports nothing heavy: config checking runs it before any driver
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
+from drivers.listeners import Unsubscribe
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
 
 DEFAULT_PRINTER_TCP_PORT = 9100
@@ -46,9 +45,6 @@ WRITE_ONLY_DEVICE_FILES = ("/dev/usb/lp", "/dev/lp")
 _DEVICE_PATH = re.compile(r"/dev/[A-Za-z0-9._/+-]+")
 _SERIAL_PATH = re.compile(r"/(?:[A-Za-z0-9._+:-]+/)*[A-Za-z0-9._+:-]+")
 _HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
-
-Unsubscribe = Callable[[], None]
-
 
 class SettingKind(StrEnum):
     EMULATOR = "emulator"
@@ -200,37 +196,6 @@ def _show(value: str) -> str:
     """The setting as the message quotes it: control characters visible, long values cut."""
     shown = repr(value)
     return shown if len(shown) <= 80 else shown[:77] + "...'"
-
-
-class EventListeners:
-    """The listeners of one driver's events: added from any thread, called on the driver's.
-
-    A listener that raises is logged and the others still hear the event: a
-    consumer's bug never stops the device."""
-
-    def __init__(self, logger: logging.Logger) -> None:
-        self._lock = threading.Lock()
-        self._listeners: list[Callable[[object], None]] = []
-        self._log = logger
-
-    def subscribe(self, listener: Callable[[object], None]) -> Unsubscribe:
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-        return unsubscribe
-
-    def emit(self, event: object) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop the device
-                self._log.exception("event listener failed on %r", event)
 
 
 @runtime_checkable

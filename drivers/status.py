@@ -14,11 +14,14 @@ never shown raw to a customer.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Callable
+
+from drivers.listeners import EventListeners, Unsubscribe
 
 
 class DeviceName(StrEnum):
@@ -113,38 +116,24 @@ class StatusPublisher:
     def __init__(self, initial: DeviceStatus) -> None:
         self._lock = threading.Lock()
         self._status = initial
-        self._listeners: list[StatusListener] = []
+        self._listeners = EventListeners(logging.getLogger("kiosk.devices"))
 
     @property
     def status(self) -> DeviceStatus:
         with self._lock:
             return self._status
 
-    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
+    def subscribe(self, listener: StatusListener) -> Unsubscribe:
         """Hear every change from now on; returns the function that stops it."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     def publish(self, status: DeviceStatus) -> None:
         with self._lock:
             changed = (status.state, status.reason, status.device_detail) != (
                 self._status.state, self._status.reason, self._status.device_detail)
             self._status = status
-            listeners = list(self._listeners)
         if changed:
-            for listener in listeners:
-                try:
-                    listener(status)
-                except Exception:  # noqa: BLE001 - a consumer's bug must not stop the device
-                    import logging
-
-                    logging.getLogger("kiosk.devices").exception("status listener failed")
+            self._listeners.emit(status)
 
     def update(self, **changes) -> DeviceStatus:
         status = replace(self.status, at=time.time(), **changes)

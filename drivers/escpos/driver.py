@@ -37,7 +37,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from drivers.device import DeviceSetting, EventListeners, Unsubscribe
+from drivers.device import DeviceSetting
+from drivers.listeners import EventListeners, Unsubscribe
 from drivers.escpos.link import PrinterLink, PrintOutcome, PrintResult
 from drivers.escpos.print_time import ASSUMED_SPEED_MM_S
 from drivers.escpos.realtime import Reason, unreachable

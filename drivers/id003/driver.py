@@ -32,7 +32,7 @@ from typing import Callable
 
 import serial
 
-from drivers.device import EventListeners, Unsubscribe
+from drivers.listeners import EventListeners, Unsubscribe
 from drivers.id003.events import AcceptorEvent
 from drivers.id003.protocol import AcceptorProtocol, Cycle, Decider
 from drivers.id003.setup import CNY_NOTES_FEN, Intake

@@ -57,7 +57,8 @@ from drivers.pcsc.reasons import (  # noqa: F401 - the driver's reasons, importa
     PCSC_SERVICE_DOWN,
     READER_UNPLUGGED,
 )
-from drivers.device import DeviceSetting, EventListeners, SettingKind, Unsubscribe, parse_device_setting
+from drivers.device import DeviceSetting, SettingKind, parse_device_setting
+from drivers.listeners import EventListeners, Unsubscribe
 from drivers.status import CARD_READER, CardReaderDetail, DeviceState, DeviceStatus, StatusPublisher
 
 log = logging.getLogger("kiosk.devices.card_reader")
