@@ -233,3 +233,31 @@ def _text_difference(a: QImage, b: QImage) -> float:
         pixels = {image.pixel(x, y) for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)}
         return max((QColor.fromRgb(p) for p in pixels), key=lambda c: contrast(c, background))
     return contrast(ink(a), ink(b))
+
+
+@dataclass
+class Extremes:
+    """The worst figures met over many screens: the lowest contrast, the smallest target and text."""
+
+    contrast: float = float("inf")
+    target_px: float = float("inf")
+    text_px: float = float("inf")
+    screens: int = 0
+
+    def add(self, window: QWidget, image: QImage) -> None:
+        self.screens += 1
+        widgets = visible_widgets(window)
+        for widget in widgets:
+            if text_of(widget).strip():
+                ratio = text_contrast(image, rect_in(window, widget, text_rect(widget)))
+                if ratio is not None:
+                    self.contrast = min(self.contrast, ratio)
+                font = widget.font()
+                size = font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * PX_PER_PT
+                self.text_px = min(self.text_px, size)
+            if isinstance(widget, QAbstractButton) and widget.isEnabled():
+                self.target_px = min(self.target_px, min(widget.width(), widget.height()))
+
+    def __str__(self) -> str:
+        return (f"{self.screens} screens: lowest text contrast {self.contrast:.1f}:1, smallest target "
+                f"{self.target_px:.0f} px, smallest text {self.text_px:.0f} px")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
+from gui.accessibility import Extremes, check_window
 from app.tour import run_tour
 
 STATES = (
@@ -19,8 +20,18 @@ STATES = (
 )
 
 
-def test_the_tour_saves_every_state_in_both_languages_at_1920x1080(qapp, tmp_path):
-    saved = run_tour(tmp_path, ("zh", "en"), (1920, 1080))
+def test_the_tour_saves_every_state_in_both_languages_at_1920x1080_and_every_screen_is_accessible(qapp, tmp_path):
+    violations: list[str] = []
+    extremes = {False: Extremes(), True: Extremes()}
+
+    def check(name, lang, window, image) -> None:
+        elder = name.startswith("elder-")
+        violations.extend(f"{name}-{lang}: {v}" for v in check_window(window, image, elder=elder))
+        extremes[elder].add(window, image)
+
+    saved = run_tour(tmp_path, ("zh", "en"), (1920, 1080), on_shot=check)
+    print(f"standard: {extremes[False]}\nelder mode: {extremes[True]}")
+    assert violations == []
     names = sorted(path.name for path in saved)
     expected = sorted(f"{n:02d}-{state}-{lang}.png" for n, state in enumerate(STATES, 1) for lang in ("zh", "en"))
     assert names == expected
