@@ -132,10 +132,11 @@ class Kiosk:
                                      on_acceptor_event=self.payments.acceptor_event)
 
         def devices_up(devices: KioskDevices) -> None:
-            if self.on_devices_started is not None:
-                self.on_devices_started(devices)
+            # The money first: a failing listener (the demo's panel) must not keep cash off.
             BackgroundOp(controller, op=self.payments.open, success=controller.payments_up) \
                 .failure(controller.payments_off).run_in_background()
+            if self.on_devices_started is not None:
+                self.on_devices_started(devices)
 
         def devices_failed(error: BaseException) -> None:
             log.error("devices could not be started: %s", error)  # each device's own status says which

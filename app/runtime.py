@@ -82,8 +82,13 @@ def run_kiosk(
         print(f"kiosk: refusing to start: {refusal}", file=sys.stderr, flush=True)
         return EXIT_REFUSED
     app, lockdown = _qt_application(config, demo)
-    whole, panel = _build_kiosk(config, demo)
-    _show_window(app, whole.controller.window, windowed, size)
+    side_by_side = demo and not windowed
+    if side_by_side:
+        from app.demo_layout import rescale_if_needed
+
+        rescale_if_needed(app)  # returns only when the screen holds kiosk and panel as they are
+    whole, panel = _build_kiosk(config, demo, side_by_side)
+    _show_window(app, whole.controller.window, windowed, size, side_by_side)
     run = _KioskRun(app, whole, config, started, exit_when_ready, keep_alive=(lockdown, panel))
     run.wire_signals()
     return run.loop(demo)
@@ -119,7 +124,7 @@ def _qt_application(config: KioskConfig, demo: bool):
     return app, lockdown
 
 
-def _build_kiosk(config: KioskConfig, demo: bool):
+def _build_kiosk(config: KioskConfig, demo: bool, side_by_side: bool = False):
     """The whole kiosk with its home screen rendered, not yet started; with the demo's
     device panel list, which the caller keeps alive while the kiosk runs."""
     from app.assembly import build_kiosk
@@ -130,18 +135,30 @@ def _build_kiosk(config: KioskConfig, demo: bool):
         from screens.device_panel import DevicePanel
 
         panel.append(DevicePanel(started, whole.controller))
-        panel[0].show_beside(whole.controller.window)
+        if side_by_side:
+            from app.demo_layout import place_side_by_side
+
+            place_side_by_side(whole.controller.window, panel[0])
+        else:
+            panel[0].show_beside(whole.controller.window)
 
     whole = build_kiosk(config, on_devices_started=show_device_panel if demo else None)
     whole.controller.render()
     return whole, panel
 
 
-def _show_window(app, window, windowed: bool, size: tuple[int, int] | None) -> None:
+def _show_window(app, window, windowed: bool, size: tuple[int, int] | None, side_by_side: bool = False) -> None:
     from PySide6.QtCore import Qt
 
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
-    if windowed:
+    if side_by_side:  # the demo: the kiosk at its design size, the device panel beside it
+        from app.demo_layout import KIOSK_SIZE
+
+        screen = app.primaryScreen().availableGeometry()
+        window.setGeometry(screen.left(), screen.top(), *KIOSK_SIZE)
+        window.pin_size(*KIOSK_SIZE)
+        window.show()
+    elif windowed:
         window.resize(*(size or (1280, 800)))
         window.show()
     else:
