@@ -28,6 +28,7 @@ from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_
 from kiosk.payment_stack import CashOff
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
+from kiosk.staff_call import StaffCall, StaffCallRequest
 from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
 from screens.main_window import MainWindow
@@ -79,6 +80,8 @@ class KioskApp(QObject):
         self.card_event.connect(self._on_card_event)
         self.cash_progress.connect(self._on_cash_progress)
         self.backend = BackendClients(config, backend_url)
+        self.staff_call = StaffCall(config.help.call_staff)
+        self._help_wired = False  # the window builds the help card on first use
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
         self.window.header.help_requested.connect(self.journey.show_help)
@@ -158,6 +161,11 @@ class KioskApp(QObject):
     def render(self) -> None:
         ctx = self.context()
         self.window.render(ctx, self.journey.state, ctx.services)
+        if self.journey.state.help_shown:
+            if not self._help_wired:
+                self.window.help_overlay.call_staff_requested.connect(self.call_staff)
+                self._help_wired = True
+            self.window.help_overlay.render_staff_call(ctx, self.staff_call.view)
 
     # -- payments --------------------------------------------------------------------
     def payments_up(self, service) -> None:
@@ -216,6 +224,7 @@ class KioskApp(QObject):
         if state.step is Step.HOME:
             # The next customer starts in the hall's default language.
             self.lang = self.config.terminal.default_language
+        self.staff_call.follow(state.step)
         self.render()
 
     def toggle_language(self) -> None:
@@ -250,6 +259,24 @@ class KioskApp(QObject):
             log.error("lookup failed unexpectedly", exc_info=exc)
         log.warning("account lookup failed", extra={"code": error.code, "detail": error.detail})
         self.journey.lookup_failed(request.ticket, error)
+
+    def call_staff(self) -> None:
+        """"Call a staff member" on the help card; StaffCall decides whether there is a call to make."""
+        request = self.staff_call.start(self.journey.state.step)
+        if request is None:
+            return
+        self.render()
+        BackgroundOp(
+            self,
+            op=lambda: self.backend.get("assistance").request_assistance(request.step, request.key),
+            success=lambda reply: self.staff_call.succeeded(request.ticket, reply) and self.render(),
+        ).failure(lambda exc: self._staff_call_failed(request, exc)).run_in_background()
+
+    def _staff_call_failed(self, request: StaffCallRequest, exc: BaseException) -> None:
+        error = as_backend_error(exc)
+        log.warning("calling a staff member failed", extra={"code": error.code, "detail": error.detail})
+        if self.staff_call.failed(request.ticket):
+            self.render()
 
     # -- paying in cash -------------------------------------------------------------
     def start_payment(self) -> None:

@@ -34,6 +34,7 @@ MAX_TIME_LENGTH = 40
 # private use, line and paragraph separators.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FIELD_NAME = re.compile(r"[a-z_]{1,32}")
 
 
 class Fields:
@@ -130,6 +131,19 @@ class Fields:
                 f"{where}: expected at most {max_items} entries, got {len(value)}", field=where
             )
         return [Fields(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+    def has(self, name: str) -> bool:
+        """Whether an optional field is given: present and not null."""
+        return self._obj.get(name) is not None
+
+    def only(self, names: tuple[str, ...]) -> None:
+        """Refuse fields beyond ``names``: for what the kiosk sends, where an
+        extra field could carry data the contract does not allow."""
+        extra = sorted(set(self._obj) - set(names), key=str)
+        if extra:
+            shown = ", ".join(n if _FIELD_NAME.fullmatch(n) else _show(n) for n in extra)
+            raise MalformedReply(f"{self._path or '(body)'}: fields not in the contract: {shown}",
+                                 field=self._where(str(extra[0])))
 
     def _get(self, name: str) -> tuple[str, Any]:
         where = self._where(name)

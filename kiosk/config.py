@@ -55,6 +55,7 @@ from kiosk.config_types import (
     ConfigError,
     ConfigProblem,
     DevicesConfig,
+    HelpConfig,
     IdleConfig,
     KioskConfig,
     LoggingConfig,
@@ -70,8 +71,8 @@ from kiosk.config_validation import walk_document
 __all__ = [
     "CNY_NOTES_YUAN", "DEFAULT_UTILITIES", "EMBEDDED_SOURCE", "LANGUAGES", "LOG_LEVELS", "SECTIONS",
     "UTILITY_FIELDS", "UTILITY_IDS", "WEEKDAYS",
-    "BackendConfig", "ConfigError", "ConfigProblem", "DevicesConfig", "Field", "IdleConfig", "Kind",
-    "KioskConfig", "LoggingConfig", "PaymentConfig", "ServiceHours", "StorageConfig", "TerminalConfig",
+    "BackendConfig", "ConfigError", "ConfigProblem", "DevicesConfig", "Field", "HelpConfig", "IdleConfig",
+    "Kind", "KioskConfig", "LoggingConfig", "PaymentConfig", "ServiceHours", "StorageConfig", "TerminalConfig",
     "UiConfig", "UtilityConfig",
     "default_config", "load_config", "load_config_for_run",
 ]
@@ -99,6 +100,7 @@ def _build(source: str, values: Mapping[str, Any]) -> KioskConfig:
             days=hours["days"],
         ),
         idle=IdleConfig(**section["idle"]),
+        help=HelpConfig(**section["help"]),
         backend=BackendConfig(**section["backend"]),
         devices=DevicesConfig(**section["devices"]),
         ui=UiConfig(**section["ui"]),

@@ -157,6 +157,9 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("prompt_after_s", Kind.NUMBER, 60, range=(10, 600), unit="seconds"),
         Field("countdown_s", Kind.NUMBER, 20, range=(5, 120), unit="seconds"),
     ),
+    "help": (
+        Field("call_staff", Kind.BOOLEAN, True),
+    ),
     "backend": (
         Field("url", Kind.STRING, "embedded", check=_backend_url),
         Field("connect_timeout_s", Kind.NUMBER, 3.0, range=(0.1, 30), unit="seconds"),

@@ -80,6 +80,11 @@ class IdleConfig:
 
 
 @dataclass(frozen=True)
+class HelpConfig:
+    call_staff: bool  # "Need help?" offers to call a staff member through the backend
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     url: str
     connect_timeout_s: float
@@ -183,6 +188,7 @@ class KioskConfig:
     terminal: TerminalConfig
     service_hours: ServiceHours
     idle: IdleConfig
+    help: HelpConfig
     backend: BackendConfig
     devices: DevicesConfig
     ui: UiConfig

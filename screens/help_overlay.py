@@ -1,7 +1,9 @@
-"""'Need help?' — where a person is: the staffed counter, the hotline, the hours.
+"""'Need help?' — where a person is: the staffed counter, the hotline, the hours,
+and (``[help] call_staff``) a button that calls a staff member to the machine.
 
 Laid over whatever step the customer is on (the header's help button is on
 every screen); closing it leaves the step exactly as it was, money included.
+The call's state is :class:`kiosk.staff_call.StaffCall`'s; the card only shows it.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kiosk.staff_call import StaffCallView
 from screens.context import RenderContext, centered, set_role
 
 
 class HelpOverlay(QWidget):
     closed = Signal()
+    call_staff_requested = Signal()
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -26,6 +30,12 @@ class HelpOverlay(QWidget):
         self.hotline = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "advice")
         self.hours = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
         self.money = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
+        # Primary, as what a customer who asked for help came for.  (A plain
+        # button, disabled once the call got through, would look enabled in
+        # elder mode: its stylesheet darkens disabled text to the enabled ink.)
+        self.call_button = set_role(QPushButton(), "primary")
+        self.call_button.clicked.connect(self.call_staff_requested)
+        self.call_status = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "advice")
         self.close_button = set_role(QPushButton(), "primary")
         self.close_button.clicked.connect(self.closed)
         inner = QVBoxLayout(card)
@@ -33,12 +43,18 @@ class HelpOverlay(QWidget):
         inner.setSpacing(16)
         for label in (self.title, self.counter, self.hotline, self.hours, self.money):
             inner.addWidget(label)
+        inner.addLayout(centered(self.call_button))
+        inner.addWidget(self.call_status)
         inner.addSpacing(16)
         inner.addLayout(centered(self.close_button))
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        # In a row, not aligned in the column: an aligned item's wrapped labels
+        # get heights for the column's width, not the card's, and are cut off.
+        outer.addLayout(centered(card))
         outer.addStretch(1)
+        self.call_button.hide()
+        self.call_status.hide()
         self.hide()
 
     def render(self, ctx: RenderContext, shown: bool, money_in_play: bool) -> None:
@@ -57,3 +73,17 @@ class HelpOverlay(QWidget):
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()
+
+    def render_staff_call(self, ctx: RenderContext, view: StaffCallView) -> None:
+        """The call button and the line under it: calling, on the way, or where else to go."""
+        tr = ctx.tr
+        self.call_button.setVisible(view.offered)
+        self.call_button.setEnabled(view.enabled)
+        self.call_button.setText(tr("help.call_staff"))
+        self.call_status.setText(tr(
+            view.message_key,
+            request_id=view.request_id,
+            counter=tr("slip.default_counter"),
+            hotline=ctx.config.terminal.hotline,
+        ) if view.message_key else "")
+        self.call_status.setVisible(bool(view.message_key))

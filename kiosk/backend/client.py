@@ -11,8 +11,8 @@ Its promises, from docs/api.md section 5 ("Timeouts, retries and idempotency"):
   (:class:`~contract.errors.ReplyTooLarge`); JSON nested deeper than a
   few levels or holding absurd numbers is refused before it is decoded;
 * a request is retried only where that is safe -- reads, the heartbeat,
-  authentication, and the payment POST, whose idempotency key makes a repeat
-  harmless -- and only after a failure that may pass (unreachable, timeout,
+  authentication, and the payment and assistance POSTs, whose idempotency
+  keys make a repeat harmless -- and only after a failure that may pass (unreachable, timeout,
   5xx); a 4xx is an answer, never retried;
 * every failure surfaces as exactly one :class:`BackendError` subclass, so a
   caller needs one ``except`` and gets both the customer's reason
@@ -57,6 +57,7 @@ from typing import Any, Callable, Mapping, TypeVar
 import requests
 import urllib3.exceptions
 
+from contract.assistance import AssistanceReply, assistance_request
 from contract.errors import AuthenticationFailed, BackendError
 from contract.masking import mask_account, redact_digit_runs
 from contract.models import (
@@ -81,7 +82,7 @@ from kiosk.backend.reply_body import (
     _too_large,
 )
 from kiosk.backend.request_values import _header_values, _json_bytes, _segment
-from kiosk.backend.results import _checked_account, _checked_payment_result, _parsed
+from kiosk.backend.results import _checked_account, _checked_assistance, _checked_payment_result, _parsed
 from kiosk.backend.retries import _retrying
 from kiosk.backend.transport_errors import (
     _closed_error,
@@ -227,6 +228,26 @@ class BackendClient:
             lambda guard: self._authorised(guard, "GET", path),
             lambda reply: _checked_payment_result(reply, where, transaction_no),
         )
+
+    def request_assistance(self, step: str, request_key: str | None = None) -> AssistanceReply:
+        """Call a staff member to this terminal from journey ``step``; nothing
+        about the customer is sent (docs/api.md, 3.6).
+
+        ``request_key`` (a new one when None) is the Idempotency-Key of every
+        attempt, so a retry after a lost answer calls one person, not two; a
+        caller repeats a failed call under the same key for the same reason.
+        """
+        request = assistance_request(step, request_key)
+        path = f"{API}/terminals/{_segment(self._terminal_id, 'terminal id')}/assistance"
+        where = f"POST {redact_digit_runs(path)}"
+        headers = {"Idempotency-Key": request.key}
+        reply = self._call(
+            where,
+            lambda guard: self._authorised(guard, "POST", path, body=request.to_body(), headers=headers),
+            lambda answer: _checked_assistance(answer, where),
+        )
+        log.info("staff called from step %s as %s%s", step, reply.request_id, " (replayed)" if reply.replayed else "")
+        return reply
 
     def close(self) -> None:
         """Close the client; a call in flight ends at once (CLIENT_CLOSED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
+from contract.assistance import AssistanceReply, parse_assistance_reply
 from contract.errors import AccountClosed, MalformedReply
 from contract.models import Account, PaymentResult, parse_account, parse_payment_result
 from kiosk.backend.reply_body import _Reply
@@ -39,10 +40,17 @@ def _checked_account(reply: _Reply, where: str, utility: str, account_no: str) -
     return account
 
 
+def _replayed(reply: _Reply) -> bool:
+    return reply.headers.get("Idempotent-Replay", "").strip().lower() == "true"
+
+
+def _checked_assistance(reply: _Reply, where: str) -> AssistanceReply:
+    return _parsed(lambda body: parse_assistance_reply(body, replayed=_replayed(reply)), reply, where)
+
+
 def _checked_payment_result(reply: _Reply, where: str, transaction_no: str) -> PaymentResult:
-    replayed = reply.headers.get("Idempotent-Replay", "").strip().lower() == "true"
     result = _parsed(
-        lambda body: parse_payment_result(body, replayed=replayed), reply, where
+        lambda body: parse_payment_result(body, replayed=_replayed(reply)), reply, where
     )
     if result.transaction_no != transaction_no:
         raise MalformedReply(

@@ -25,6 +25,7 @@ from contract.models import (
     PaymentRequest,
     parse_payment_request,
 )
+from kiosk.backend.sim_assistance import _AssistanceDesk
 from kiosk.backend.sim_messages import (
     _error,
     _json_reply,
@@ -70,9 +71,11 @@ class _Billing:
         self.lock = threading.Lock()
         self.postings: list[dict[str, Any]] = []
         self.heartbeats: list[dict[str, Any]] = []
+        self.assistance = _AssistanceDesk()
         self._routes: list[tuple[str, tuple[str, ...], Callable[..., _Reply]]] = [
             ("POST", ("terminals", "auth"), self._authenticate),
             ("POST", ("terminals", "*", "heartbeat"), self._heartbeat),
+            ("POST", ("terminals", "*", "assistance"), self._call_staff),
             ("GET", ("accounts", "*", "*"), self._account),
             ("POST", ("payments",), self._post_payment),
             ("GET", ("payments", "*"), self._payment_status),
@@ -138,6 +141,13 @@ class _Billing:
             {"terminal_id": terminal_id, "received_at": server_time, **body}
         )
         return _json_reply(200, {"server_time": server_time})
+
+    def _call_staff(self, request: _Request, terminal_id: str) -> _Reply:
+        self._require_terminal(request, terminal_id)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise _refuse(400, "IDEMPOTENCY_KEY_REQUIRED")
+        return self.assistance.call(terminal_id, key, request.json(), now_iso())
 
     def _account(self, request: _Request, utility: str, account_no: str) -> _Reply:
         self._terminal(request)

@@ -8,8 +8,8 @@ Two layers, kept apart as in python-escpos (protocol apart from transport):
 
 * :class:`_Billing` (kiosk/backend/sim_billing.py) is the billing system's
   behaviour: requests in, replies out, no sockets.  Its state (accounts,
-  tokens, postings) is guarded by one lock, so concurrent requests serialise
-  like transactions would.
+  tokens, postings, and the calls for staff of sim_assistance.py) is guarded
+  by one lock, so concurrent requests serialise like transactions would.
 * :class:`_Handler` (kiosk/backend/sim_http.py) is the HTTP transport, and
   the only place faults (kiosk/backend/sim_faults.py) are injected: a delay,
   a 500, a dropped connection, a broken body, a reverse proxy's HTML page, or
@@ -157,6 +157,13 @@ class BackendSimulator:
             return [dict(h) for h in self._billing.heartbeats]
 
     @property
+    def assistance_calls(self) -> list[dict[str, Any]]:
+        """Every call for a staff member queued, oldest first, with the body as
+        received (a copy); a repeated key is one call."""
+        with self._billing.lock:
+            return [dict(c) for c in self._billing.assistance.calls]
+
+    @property
     def request_log(self) -> list[tuple[str, str]]:
         """(method, path) of every API request received, faulted or not."""
         with self._seen_lock:
@@ -171,6 +178,8 @@ class BackendSimulator:
         route = (request.method, request.path.rstrip("/"))
         if route == ("GET", "/_sim/postings"):
             return _json_reply(200, {"postings": self.postings})
+        if route == ("GET", "/_sim/assistance"):
+            return _json_reply(200, {"calls": self.assistance_calls})
         if route == ("GET", "/_sim/faults"):
             return _json_reply(200, {"faults": self._faults.listed()})
         if route == ("DELETE", "/_sim/faults"):
