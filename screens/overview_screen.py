@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from contract.bill_standing import Standing, bill_standings
 from contract.models import Account
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
@@ -34,7 +35,8 @@ class _Table(QWidget):
         self.grid.setHorizontalSpacing(28)
         self.grid.setVerticalSpacing(2)
 
-    def set_rows(self, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    def set_rows(self, head: tuple[str, ...], rows: list[tuple[str, ...]], marks: list[str] | None = None) -> None:
+        """``marks``: per row, a ``billStatus`` for the last cell (what is still owed stands out)."""
         self.clear()
         for column, text in enumerate(head):
             self.grid.addWidget(set_role(QLabel(text), "tableHead"), 0, column)
@@ -43,6 +45,8 @@ class _Table(QWidget):
                 align = Qt.AlignmentFlag.AlignRight if column == 1 else Qt.AlignmentFlag.AlignLeft
                 label = set_role(QLabel(text), "tableCell")
                 label.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                if marks is not None and column == len(row) - 1:
+                    label.setProperty("billStatus", marks[row_index - 1])
                 self.grid.addWidget(label, row_index, column)
 
     def clear(self) -> None:
@@ -161,7 +165,7 @@ class OverviewScreen(QWidget):
         self.bills_title.setText(tr("overview.recent_bills", count=min(RECENT_BILLS_SHOWN, len(account.bills))))
         self.bills.set_rows(
             (tr("overview.bill_period"), tr("overview.bill_amount"), tr("overview.bill_status")),
-            _bill_rows(account, tr),
+            _bill_rows(account, tr), marks=_bill_marks(account),
         )
         self.tariff_title.setText(tr("overview.tariff"))
         self.tariff.set_rows(
@@ -191,11 +195,17 @@ def _set_pair(pair: tuple[QLabel, QLabel], name: str, value: str) -> None:
 
 
 def _bill_rows(account: Account, tr) -> list[tuple[str, ...]]:
-    newest_first = sorted(account.bills, key=lambda bill: bill.period, reverse=True)
-    return [
-        (bill.period, yuan(bill.amount_fen), tr("overview.bill_" + bill.status))
-        for bill in newest_first[:RECENT_BILLS_SHOWN]
-    ]
+    rows = []
+    for standing in bill_standings(account)[:RECENT_BILLS_SHOWN]:
+        status = (tr("overview.bill_partly_paid", owed=yuan(standing.owed_fen))
+                  if standing.standing is Standing.PARTLY_PAID else tr("overview.bill_" + standing.standing))
+        rows.append((standing.bill.period, yuan(standing.bill.amount_fen), status))
+    return rows
+
+
+def _bill_marks(account: Account) -> list[str]:
+    """Per row, whether the customer still owes on it: the status cell is marked then."""
+    return [standing.standing for standing in bill_standings(account)[:RECENT_BILLS_SHOWN]]
 
 
 def _tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:
