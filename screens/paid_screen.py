@@ -13,7 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from contract.payment_state import PENDING, POSTED, REFERRED
+from contract.payment_state import PENDING, POSTED
+from kiosk import paid_words
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
 from kiosk.payment_record import CashPayment
@@ -22,11 +23,6 @@ from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
 from screens.qr_code import QrCode
 
-_TITLE = {POSTED: "paid.posted", PENDING: "paid.pending", REFERRED: "paid.referred"}
-# A problem (a note may be inside the acceptor, the journal failed) sends to the counter whatever the outcome.
-_TITLE_WITH_PROBLEM = {POSTED: "paid.posted_with_problem", PENDING: "paid.pending_with_problem",
-                       REFERRED: "paid.referred"}
-ADVICE = {POSTED: "paid.posted_advice", PENDING: "paid.pending_advice", REFERRED: "paid.referred_advice"}
 _ROWS = 6
 
 
@@ -96,20 +92,19 @@ class PaidScreen(QWidget):
         self.done.setText(ctx.tr("paid.finish"))
         self.pay_another.setText(ctx.tr("paid.pay_another"))
         payment = state.payment
-        if payment is None or payment.outcome not in _TITLE:
+        if not paid_words.has_result(payment):
             self.wipe()
             return
         tr = ctx.tr
-        titles = _TITLE_WITH_PROBLEM if payment.problem_key else _TITLE
-        self.title.setText(tr(titles[payment.outcome]))
+        self.title.setText(tr(paid_words.title_key(payment)))
         self.mark.setText("✓" if payment.outcome in (POSTED, PENDING) and not payment.problem_key else "")
         self.mark.setVisible(bool(self.mark.text()))
         self.strip.render(ctx, state)
         self.problem.setText(tr(payment.problem_key) if payment.problem_key else "")
         self.problem.setVisible(bool(payment.problem_key))
-        self._fill_rows(ctx, payment)
-        self.advice.setText(self._advice(ctx, payment))
-        slip = tr("paid.slip_printed") if payment.slip_printed else tr("paid.no_slip")
+        self._fill_rows(ctx, payment, state.elder)
+        self.advice.setText(self._advice(ctx, payment, state.elder))
+        slip = tr(paid_words.slip_key(payment))
         self.slip.setText(slip + (("" if ctx.lang == "zh" else " ") + tr("card.take_back") if state.by_card else ""))
         # No slip: the transaction number as a QR code, to photograph and show at the counter.
         self.qr.set_payload("" if payment.slip_printed else payment.transaction_no)
@@ -117,12 +112,16 @@ class PaidScreen(QWidget):
         self.qr_caption.setText(tr("paid.qr_caption"))
         self.qr_caption.setVisible(not payment.slip_printed)
 
-    def _fill_rows(self, ctx: RenderContext, payment: CashPayment) -> None:
+    def _fill_rows(self, ctx: RenderContext, payment: CashPayment, elder: bool) -> None:
         tr = ctx.tr
         rows = [(tr("paid.transaction_no"), payment.transaction_no),
-                (tr("paid.paid"), yuan(payment.paid_fen)),
-                (tr("pay.amount_due"), yuan(payment.amount_due_fen)),
-                (tr("cash.to_balance"), yuan(payment.credited_to_balance_fen))]
+                (tr("paid.paid"), yuan(payment.paid_fen))]
+        # Elder mode: fewer things at once — what was paid and what is still owed,
+        # not the arithmetic between them (the slip has every figure).
+        if not elder:
+            rows.append((tr("pay.amount_due"), yuan(payment.amount_due_fen)))
+        if not elder or payment.credited_to_balance_fen:
+            rows.append((tr("cash.to_balance"), yuan(payment.credited_to_balance_fen)))
         if payment.still_due_fen:
             rows.append((tr("paid.still_owed"), yuan(payment.still_due_fen)))
         if payment.receipt_no:
@@ -130,13 +129,12 @@ class PaidScreen(QWidget):
         for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * _ROWS):
             name.setText(text_name)
             value.setText(text_value)
+            name.setVisible(bool(text_name))
+            value.setVisible(bool(text_name))
 
-    def _advice(self, ctx: RenderContext, payment: CashPayment) -> str:
-        key = "paid.referred_advice" if payment.problem_key else ADVICE[payment.outcome]
-        if key == "paid.posted_advice" and not payment.slip_printed:
-            key = "paid.posted_advice_no_slip"
-        text = ctx.tr(key, hotline=ctx.config.terminal.hotline, transaction_no=payment.transaction_no)
-        if payment.still_due_fen:
+    def _advice(self, ctx: RenderContext, payment: CashPayment, elder: bool = False) -> str:
+        text = ctx.tr(paid_words.advice_key(payment), hotline=ctx.config.terminal.hotline, transaction_no=payment.transaction_no)
+        if payment.still_due_fen and not elder:  # elder mode: the row above says it, once
             text += ("" if ctx.lang == "zh" else " ") + ctx.tr("paid.still_owed_advice",
                                                               rest=yuan(payment.still_due_fen))
         return text
