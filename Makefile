@@ -15,10 +15,11 @@ APT_PACKAGES := python3-venv fonts-noto-cjk fonts-wqy-microhei \
 	libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \
 	libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 \
-	pcscd vsmartcard-vpcd libpcsclite-dev gcc python3-dev
+	pcscd vsmartcard-vpcd libpcsclite-dev gcc python3-dev espeak-ng alsa-utils
 # pcscd + vsmartcard-vpcd: a real PC/SC daemon with a virtual reader for the
 # card tests and the demo; libpcsclite-dev, gcc, python3-dev: pyscard builds
-# from source (there is no Linux wheel).
+# from source (there is no Linux wheel).  espeak-ng, alsa-utils: the spoken
+# prompts (the voice tests use the real engine).
 
 .PHONY: demo test tour bench setup apt-packages clean
 

@@ -28,6 +28,7 @@ from typing import Callable
 from kiosk.config import KioskConfig
 from kiosk.devices import KioskDevices
 from kiosk.payment_stack import PaymentStack
+from kiosk.voice_link import voice_for
 from offline_store.archive_writer import ArchiveWriter
 
 log = logging.getLogger("kiosk.assembly")
@@ -117,6 +118,11 @@ class Kiosk:
         if self.simulator is not None:
             self.simulator.start()
         self.controller.start()
+        from screens.background import BackgroundOp
+
+        # Whether this machine can speak (a sound card, the engine) is read off the GUI thread.
+        BackgroundOp(self.controller, op=self.controller.voice.probe, success=lambda _: self.controller.render()) \
+            .run_in_background()
         if devices:
             self.start_devices()
 
@@ -172,6 +178,6 @@ def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
     devices = KioskDevices(config.devices, realistic_emulators=realistic_emulators)
     archive = archive or device_archive_writer(config)
     url = backend_url or (simulator.url if simulator else config.backend.url)
-    controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted)
+    controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted, voice=voice_for(config))
     payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
     return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started)

@@ -29,6 +29,7 @@ from kiosk.payment_stack import CashOff
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
 from kiosk.staff_call import StaffCall, StaffCallRequest
+from kiosk.voice_link import VoiceLink
 from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
 from screens.main_window import MainWindow
@@ -56,6 +57,7 @@ class KioskApp(QObject):
         archive=None,
         devices: tuple[str, ...] = (),
         payments=None,
+        voice=None,
     ) -> None:
         """``payments``: the PaymentService (``kiosk run`` always has one); tests of the
         inquiry leave it out, and "Pay" then does nothing."""
@@ -81,11 +83,13 @@ class KioskApp(QObject):
         self.cash_progress.connect(self._on_cash_progress)
         self.backend = BackendClients(config, backend_url)
         self.staff_call = StaffCall(config.help.call_staff)
+        self.voice = VoiceLink(voice, config)  # voice: kiosk.voice.VoicePrompts, or None
         self._help_wired = False  # the window builds the help card on first use
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
         self.window.header.help_requested.connect(self.journey.show_help)
         self.window.header.elder_toggled.connect(lambda: self.journey.set_elder(not self.journey.state.elder))
+        self.window.header.voice_repeat.connect(lambda: self.voice.repeat())
         self.window.help_closed.connect(lambda: self.journey.show_help(False))
         self.window.home.pay_chosen.connect(self.journey.start_paying)
         self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)
@@ -149,6 +153,7 @@ class KioskApp(QObject):
         # are shut down), so the workers finish before the objects their
         # results are delivered to go, and SIGTERM is not held up by a hanging call.
         self.backend.close()
+        self.voice.close()
         worker_pool().waitForDone(5000)
 
     # -- rendering -----------------------------------------------------------
@@ -156,14 +161,17 @@ class KioskApp(QObject):
         return self.services.level()
 
     def context(self) -> RenderContext:
-        return RenderContext(self.config, Translator(self.lang), self.service_level())
+        return RenderContext(self.config, Translator(self.lang), self.service_level(), self.voice.view())
 
     def render(self) -> None:
         ctx = self.context()
         self.window.render(ctx, self.journey.state, ctx.services)
+        self.voice.follow(self.journey.state, self.lang)  # says a new screen's prompt once
         if self.journey.state.help_shown:
             if not self._help_wired:
                 self.window.help_overlay.call_staff_requested.connect(self.call_staff)
+                self.window.help_overlay.voice_control.connect(lambda action: (self.voice.control(action),
+                                                                               self.render()))
                 self._help_wired = True
             self.window.help_overlay.render_staff_call(ctx, self.staff_call.view)
 
@@ -214,9 +222,7 @@ class KioskApp(QObject):
         """
         news = card_news(event, self.service_level())
         if isinstance(news, LookUpCard):
-            request = self.journey.card_read(news.utility_id, news.account_no)
-            if request is not None:
-                self._look_up(request)
+            self._look_up(self.journey.card_read(news.utility_id, news.account_no))
         elif isinstance(news, CardUnusable):
             self.journey.card_unreadable(news.reason)
 
@@ -234,16 +240,14 @@ class KioskApp(QObject):
 
     # -- customer actions that need the backend ---------------------------------
     def submit(self) -> None:
-        request = self.journey.submit()
-        if request is not None:
-            self._look_up(request)
+        self._look_up(self.journey.submit())
 
     def retry(self) -> None:
-        request = self.journey.retry()
-        if request is not None:
-            self._look_up(request)
+        self._look_up(self.journey.retry())
 
-    def _look_up(self, request: LookupRequest) -> None:
+    def _look_up(self, request: LookupRequest | None) -> None:
+        if request is None:  # the journey decided there is nothing to look up
+            return
         log.info("account lookup started", extra={"utility": request.utility_id,
                                                    "account": mask_account(request.account_no)})
         journey = self.journey

@@ -65,6 +65,7 @@ from kiosk.config_types import (
     TerminalConfig,
     UiConfig,
     UtilityConfig,
+    VoiceConfig,
 )
 from kiosk.config_validation import walk_document
 
@@ -73,7 +74,7 @@ __all__ = [
     "UTILITY_FIELDS", "UTILITY_IDS", "WEEKDAYS",
     "BackendConfig", "ConfigError", "ConfigProblem", "DevicesConfig", "Field", "HelpConfig", "IdleConfig",
     "Kind", "KioskConfig", "LoggingConfig", "PaymentConfig", "ServiceHours", "StorageConfig", "TerminalConfig",
-    "UiConfig", "UtilityConfig",
+    "UiConfig", "UtilityConfig", "VoiceConfig",
     "default_config", "load_config", "load_config_for_run",
 ]
 
@@ -101,6 +102,7 @@ def _build(source: str, values: Mapping[str, Any]) -> KioskConfig:
         ),
         idle=IdleConfig(**section["idle"]),
         help=HelpConfig(**section["help"]),
+        voice=VoiceConfig(**section["voice"]),
         backend=BackendConfig(**section["backend"]),
         devices=DevicesConfig(**section["devices"]),
         ui=UiConfig(**section["ui"]),

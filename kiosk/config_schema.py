@@ -160,6 +160,10 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
     "help": (
         Field("call_staff", Kind.BOOLEAN, True),
     ),
+    "voice": (
+        Field("enabled", Kind.BOOLEAN, True),
+        Field("volume", Kind.INTEGER, 80, range=(0, 100), unit="percent"),
+    ),
     "backend": (
         Field("url", Kind.STRING, "embedded", check=_backend_url),
         Field("connect_timeout_s", Kind.NUMBER, 3.0, range=(0.1, 30), unit="seconds"),

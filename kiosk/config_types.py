@@ -85,6 +85,12 @@ class HelpConfig:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    enabled: bool  # spoken prompts where the machine can speak (espeak-ng and a sound card)
+    volume: int  # 0..100, where each customer starts
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     url: str
     connect_timeout_s: float
@@ -189,6 +195,7 @@ class KioskConfig:
     service_hours: ServiceHours
     idle: IdleConfig
     help: HelpConfig
+    voice: VoiceConfig
     backend: BackendConfig
     devices: DevicesConfig
     ui: UiConfig

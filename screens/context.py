@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from kiosk.service_level import ServiceLevel
 from kiosk.config import KioskConfig
 from kiosk.i18n import Translator
+from kiosk.voice_link import VoiceView
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class RenderContext:
     config: KioskConfig
     tr: Translator
     services: ServiceLevel = ServiceLevel(True)
+    voice: VoiceView | None = None  # the voice's controls, when this machine can speak
 
     @property
     def lang(self) -> str:

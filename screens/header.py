@@ -20,6 +20,7 @@ class Header(QWidget):
     language_toggled = Signal()
     help_requested = Signal()
     elder_toggled = Signal()
+    voice_repeat = Signal()
 
     def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
@@ -37,6 +38,9 @@ class Header(QWidget):
         self.help.clicked.connect(self.help_requested)
         self.elder = QPushButton(objectName="elderSwitch")  # 长辈模式, one tap from every screen
         self.elder.clicked.connect(self.elder_toggled)
+        self.repeat = QPushButton(objectName="voiceRepeat")  # hear this screen's prompt again
+        self.repeat.clicked.connect(self.voice_repeat)
+        self.repeat.hide()
 
         # Two lines in a 96 px bar: no spacing between them, 4 px above and below.
         names = QVBoxLayout()
@@ -52,6 +56,8 @@ class Header(QWidget):
         row.addLayout(names, 1)
         row.addLayout(when)
         row.addSpacing(40)
+        row.addWidget(self.repeat)
+        row.addSpacing(16)
         row.addWidget(self.elder)
         row.addSpacing(16)
         row.addWidget(self.help)
@@ -69,6 +75,8 @@ class Header(QWidget):
         self.language_switch.setText(ctx.tr("header.switch_language"))
         self.help.setText(ctx.tr("help.button"))
         self.elder.setText(ctx.tr("elder.off" if elder else "elder.on"))
+        self.repeat.setText(ctx.tr("voice.repeat"))
+        self.repeat.setVisible(ctx.voice is not None)
         # Elder mode: only what is needed, large — the second-language hall name and the date go.
         self.hall_name_sub.setVisible(not elder)
         self.date.setVisible(not elder)

@@ -9,7 +9,7 @@ The call's state is :class:`kiosk.staff_call.StaffCall`'s; the card only shows i
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.staff_call import StaffCallView
 from screens.context import RenderContext, centered, set_role
@@ -18,6 +18,7 @@ from screens.context import RenderContext, centered, set_role
 class HelpOverlay(QWidget):
     closed = Signal()
     call_staff_requested = Signal()
+    voice_control = Signal(str)  # "softer", "louder", "mute"
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -38,6 +39,19 @@ class HelpOverlay(QWidget):
         self.call_status = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "advice")
         self.close_button = set_role(QPushButton(), "primary")
         self.close_button.clicked.connect(self.closed)
+        # Too loud, too soft, or not wanted: the customer decides, for this visit only.
+        self.voice_buttons = {action: set_role(QPushButton(objectName=f"voice_{action}"), "secondary")
+                              for action in ("softer", "louder", "mute")}
+        for action, button in self.voice_buttons.items():
+            button.clicked.connect(lambda _=False, a=action: self.voice_control.emit(a))
+        self.voice_row = QWidget()
+        voice_layout = QHBoxLayout(self.voice_row)
+        voice_layout.setContentsMargins(0, 0, 0, 0)
+        voice_layout.setSpacing(24)
+        voice_layout.addStretch(1)
+        for button in self.voice_buttons.values():
+            voice_layout.addWidget(button)
+        voice_layout.addStretch(1)
         inner = QVBoxLayout(card)
         inner.setContentsMargins(60, 40, 60, 40)
         inner.setSpacing(16)
@@ -45,6 +59,7 @@ class HelpOverlay(QWidget):
             inner.addWidget(label)
         inner.addLayout(centered(self.call_button))
         inner.addWidget(self.call_status)
+        inner.addWidget(self.voice_row)
         inner.addSpacing(16)
         inner.addLayout(centered(self.close_button))
         outer = QVBoxLayout(self)
@@ -70,9 +85,20 @@ class HelpOverlay(QWidget):
         self.money.setText(tr("help.money_safe") if money_in_play else "")
         self.money.setVisible(money_in_play)
         self.close_button.setText(tr("help.close"))
+        self._render_voice(ctx)
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()
+
+    def _render_voice(self, ctx: RenderContext) -> None:
+        voice = ctx.voice
+        self.voice_row.setVisible(voice is not None)
+        if voice is None:
+            return
+        tr = ctx.tr
+        self.voice_buttons["softer"].setText(tr("voice.softer"))
+        self.voice_buttons["louder"].setText(tr("voice.louder", volume=voice.volume))
+        self.voice_buttons["mute"].setText(tr("voice.unmute" if voice.muted else "voice.mute"))
 
     def render_staff_call(self, ctx: RenderContext, view: StaffCallView) -> None:
         """The call button and the line under it: calling, on the way, or where else to go."""

@@ -13,7 +13,6 @@ import os
 import shutil
 import statistics
 import sys
-import textwrap
 import time
 import wave
 from array import array
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.voice import DEFAULT_VOLUME, Synthesiser, SynthesisFailed, VoicePrompts, VoiceUnavailable, WavCache
+from voice_sink import Sink
 from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(
@@ -29,43 +29,10 @@ pytestmark = pytest.mark.skipif(
     reason="espeak-ng is not installed (Debian package espeak-ng): these tests use the real engine",
 )
 
-SINK = textwrap.dedent("""
-    import os, sys, time
-    out = sys.argv[1]
-    stem = os.path.join(out, "%d-%d" % (time.time_ns(), os.getpid()))
-    data = sys.stdin.buffer.read(44)
-    with open(stem + ".started", "w") as f:
-        f.write("%d %f" % (os.getpid(), time.time()))
-    hold = os.path.join(out, "hold")
-    time.sleep(float(open(hold).read()) if os.path.exists(hold) else 0.0)
-    data += sys.stdin.buffer.read()
-    with open(stem + ".part", "wb") as f:
-        f.write(data)
-    os.replace(stem + ".part", stem + ".wav")
-""")
 NO_SOUNDCARD = [sys.executable, "-c",
                 "import sys; print('aplay: device_list:274: no soundcards found...', file=sys.stderr); sys.exit(1)"]
 ZH, EN = "请投入纸币", "Please insert a note"
 
-
-class Sink:
-    """The sink's side of the bench: its command, and what its runs left behind."""
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        directory.mkdir()
-        script = directory / "sink.py"
-        script.write_text(SINK)
-        self.command = [sys.executable, str(script), str(directory)]
-
-    def hold(self, seconds: float) -> None:
-        (self.dir / "hold").write_text(str(seconds))
-
-    def started(self) -> list[Path]:
-        return sorted(self.dir.glob("*.started"))
-
-    def played(self) -> list[Path]:
-        return sorted(self.dir.glob("*.wav"))
 
 
 def samples(path: Path) -> array:

@@ -212,6 +212,10 @@ class VoicePrompts:
         if self.on_first_sample is not None:
             self.on_first_sample(sample)
 
+    def turn_off(self, reason: str) -> None:
+        """Off for this session, for ``reason`` (a probe found no sound card, say); logged once."""
+        self._turn_off(reason)
+
     def _player_failed(self, exc: VoiceUnavailable) -> None:
         self._turn_off(exc.reason)
 
