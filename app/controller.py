@@ -95,6 +95,7 @@ class KioskApp(QObject):
         self.window.home.inquiry_chosen.connect(self.journey.start_inquiry)
         self.window.home.card_chosen.connect(self.journey.start_card_inquiry)
         self._heartbeat_running = False
+        self._last_step = Step.HOME
         self._stopping = False
         self.journey.subscribe(self._on_journey_changed)
         self._idle_timer = QTimer(self, interval=1000, timeout=self._tick)
@@ -170,8 +171,7 @@ class KioskApp(QObject):
         if self.journey.state.help_shown:
             if not self._help_wired:
                 self.window.help_overlay.call_staff_requested.connect(self.call_staff)
-                self.window.help_overlay.voice_control.connect(lambda action: (self.voice.control(action),
-                                                                               self.render()))
+                self.window.help_overlay.voice_control.connect(lambda a: (self.voice.control(a), self.render()))
                 self._help_wired = True
             self.window.help_overlay.render_staff_call(ctx, self.staff_call.view)
 
@@ -227,9 +227,10 @@ class KioskApp(QObject):
             self.journey.card_unreadable(news.reason)
 
     def _on_journey_changed(self, state) -> None:
-        if state.step is Step.HOME:
-            # The next customer starts in the hall's default language.
+        if state.step is Step.HOME and self._last_step is not Step.HOME:
+            # A customer left: the next starts in the hall's default language (a tap at home keeps it).
             self.lang = self.config.terminal.default_language
+        self._last_step = state.step
         self.staff_call.follow(state.step)
         self.render()
 

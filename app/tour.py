@@ -10,6 +10,7 @@ the journey's clock forward instead of waiting a minute.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -72,9 +73,23 @@ class Tour:
         self.window.pin_size(*size)
         self.window.show()
         self.whole.start()
+        self._give_voice(config)
         wait_until(lambda: self.kiosk.availability.ever_up, what="the first heartbeat")
         wait_until(lambda: self.kiosk.payments is not None, timeout_s=DEVICE_CHANGE_S, what="payments ready")
         self.expect_services(lambda level: level.cash and level.slip and level.card, "every device online")
+
+    def _give_voice(self, config: KioskConfig) -> None:
+        """The screens as on a terminal with speakers: the voice's buttons are shown and every prompt is
+        synthesised and played — into a process that reads it, the tour having no one to hear it."""
+        from kiosk.voice import VoicePrompts
+        from kiosk.voice_link import VoiceLink
+
+        cards = Path(self._data.name) / "sound-cards"
+        cards.write_text(" 0 [Tour           ]: the tour's player, which reads what the kiosk says\n")
+        player = [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"]
+        self.kiosk.voice = VoiceLink(VoicePrompts(Path(self._data.name) / "voice-cache", player_command=player),
+                                     config, sound_cards=str(cards))
+        self.kiosk.voice.probe()  # False without espeak-ng: the screens then have no voice buttons
 
     def close(self) -> None:
         self.whole.stop()

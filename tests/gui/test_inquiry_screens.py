@@ -258,3 +258,15 @@ def test_elder_mode_is_one_tap_from_home_makes_text_and_targets_larger_and_ends_
     assert not overview._chart_card.isVisible()  # fewer things at once
     tap(overview.nav.home)
     assert not window.elder_mode  # the next customer starts in the standard mode
+
+
+def test_a_language_chosen_at_home_survives_elder_mode_and_help_and_the_next_customer_starts_in_chinese(kiosk):
+    tap(kiosk.window.header.language_switch)
+    assert kiosk.lang == "en"
+    tap(kiosk.window.header.elder)  # a tap at home is the same customer
+    tap(kiosk.window.header.help)
+    assert kiosk.lang == "en" and kiosk.journey.state.elder
+    tap(kiosk.window.help_overlay.close_button)
+    tap(kiosk.window.home.inquiry)
+    tap(kiosk.window.utility.nav.home)  # the customer leaves
+    assert kiosk.lang == "zh" and not kiosk.journey.state.elder
