@@ -77,8 +77,10 @@ class Header(QWidget):
         self.elder.setText(ctx.tr("elder.off" if elder else "elder.on"))
         self.repeat.setText(ctx.tr("voice.repeat"))
         self.repeat.setVisible(ctx.voice is not None)
-        # Elder mode: only what is needed, large — the second-language hall name and the date go.
+        # Elder mode: only what is needed, large — the second-language hall name, the clock and
+        # the date go (the four buttons at elder size need the room).
         self.hall_name_sub.setVisible(not elder)
+        self.clock.setVisible(not elder)
         self.date.setVisible(not elder)
         self.language_switch.setVisible(len(ctx.config.terminal.languages) > 1)
         self._update_clock()

@@ -12,7 +12,9 @@ the issue's accessibility rules, in pixels of the kiosk's panel (21.5" at
 * no text cut off by its widget, no two texts over each other;
 * no raw code or untranslated key where a customer reads (the technician's
   small print — role ``code``, the out-of-order sign's code — is allowed one);
-* a disabled button drawn differently from the same button enabled.
+* a disabled button drawn differently from the same button enabled;
+* every enabled button set apart from what is around it — its border or its
+  fill against the pixels just outside it — by at least 3:1 (WCAG 1.4.11).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ TEXT_CONTRAST = {False: 4.5, True: 7.0}
 TARGET_PX = {False: 60, True: 80}
 TARGET_GAP_PX = 8
 TEXT_PX = {False: 20, True: 26}
+CONTROL_EDGE_CONTRAST = 3.0
 # Disabled and enabled must differ by at least this contrast between their fills or their texts.
 DISABLED_DIFFERENCE = 1.3
 RAW_CODE = re.compile(r"\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b|\bE-[A-Z]{2,}-\w+|\[[a-z_]+(?:\.[a-z_0-9]+)+\]")
@@ -124,7 +127,47 @@ def check_window(window: QWidget, image: QImage, *, elder: bool = False) -> list
     found += _check_targets(window, [w for w in widgets if isinstance(w, QAbstractButton) and w.isEnabled()], elder)
     found += _check_overlaps(window, texts)
     found += _check_disabled(window, [w for w in widgets if isinstance(w, QAbstractButton) and not w.isEnabled()])
+    found += _check_edges(window, image, [w for w in widgets if isinstance(w, QAbstractButton) and w.isEnabled()])
     return found
+
+
+def _check_edges(window: QWidget, image: QImage, buttons: list[QAbstractButton]) -> list[Violation]:
+    found = []
+    for button in buttons:
+        ratio = edge_contrast(image, rect_in(window, button))
+        if ratio is not None and ratio < CONTROL_EDGE_CONTRAST:
+            found.append(Violation("control edge contrast", describe(button), ratio, CONTROL_EDGE_CONTRAST))
+    return found
+
+
+def edge_contrast(image: QImage, rect: QRect) -> float | None:
+    """The button's edge (a 3 px band inside it: its border, or its fill) against the 3 px just outside it."""
+    outside = _band(image, rect.adjusted(-3, -3, 3, 3), rect)
+    inside = _band(image, rect, rect.adjusted(3, 3, -3, -3))
+    if not outside or not inside:
+        return None
+    around = QColor.fromRgb(Counter(outside).most_common(1)[0][0])
+    return max(contrast(QColor.fromRgb(rgb), around) for rgb in set(inside))
+
+
+def _band(image: QImage, outer: QRect, inner: QRect) -> list[int]:
+    """The pixels of ``outer`` that are not in ``inner`` and lie on the image, along the four sides' middles
+    (a rounded corner is neither border nor background)."""
+    pixels = []
+    bounds = image.rect()
+    cx, cy = outer.center().x(), outer.center().y()
+    half_w, half_h = max(1, outer.width() // 4), max(1, outer.height() // 4)
+    for y in range(outer.top(), outer.bottom() + 1):
+        for x in list(range(cx - half_w, cx + half_w)) if (y < inner.top() or y > inner.bottom()) else ():
+            if bounds.contains(x, y):
+                pixels.append(image.pixel(x, y))
+    for x in range(outer.left(), outer.right() + 1):
+        if inner.left() <= x <= inner.right():
+            continue
+        for y in range(cy - half_h, cy + half_h):
+            if bounds.contains(x, y):
+                pixels.append(image.pixel(x, y))
+    return pixels
 
 
 def _check_text(window: QWidget, image: QImage, widget: QWidget, elder: bool) -> list[Violation]:

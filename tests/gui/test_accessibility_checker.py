@@ -100,3 +100,10 @@ def test_a_disabled_button_drawn_like_an_enabled_one_is_found(qapp):
     greyed.setEnabled(False)
     assert "disabled looks enabled" in kinds(window_with((look_alike, (20, 20, 300, 90))))
     assert "disabled looks enabled" not in kinds(window_with((greyed, (20, 20, 300, 90))))
+
+
+def test_a_button_set_apart_only_by_a_faint_border_is_found(qapp):
+    faint = button("返回", "font-size: 28px; color: #0b5394; background: white; border: 2px solid #d0d6dc;")
+    clear = button("返回", "font-size: 28px; color: #0b5394; background: white; border: 2px solid #6b7785;")
+    assert "control edge contrast" in kinds(window_with((faint, (20, 20, 300, 90))))
+    assert "control edge contrast" not in kinds(window_with((clear, (20, 20, 300, 90))))
