@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_kiosk_commands(commands)
     _add_diag_commands(commands.add_parser("diag", help="test a device from the terminal"))
     _add_journal_commands(commands.add_parser("journal", help="the money journal: cash box and payments"))
+    _add_maintenance_commands(commands.add_parser("maintenance", help="maintenance accounts and the audit log"))
     return parser
 
 
@@ -136,6 +137,31 @@ def _add_journal_commands(journal: argparse.ArgumentParser) -> None:
     new.add_argument("--after-loss", action="store_true", required=True,
                      help="confirm that the old journal is lost and its payments are settled elsewhere")
     new.set_defaults(handler=lambda args: _journal_action(args, "new"))
+
+
+def _add_maintenance_commands(maintenance: argparse.ArgumentParser) -> None:
+    """``kiosk maintenance set-pin|audit``: who may open the maintenance screen, and what they did."""
+    actions = maintenance.add_subparsers(required=True, metavar="ACTION")
+    set_pin = actions.add_parser("set-pin", help="create an account or give it a new PIN (asked twice, no echo)")
+    set_pin.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    set_pin.add_argument("--user", required=True, help="the account's name, e.g. wang.li")
+    set_pin.add_argument("--role", required=True, choices=("technician", "collector", "supervisor"))
+    set_pin.set_defaults(handler=lambda args: _maintenance(args, "set-pin"))
+    audit = actions.add_parser("audit", help="every maintenance action since a day (default: today)")
+    audit.add_argument("--config", help="configuration file (default: embedded defaults, or $KIOSK_CONFIG)")
+    audit.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    audit.set_defaults(handler=lambda args: _maintenance(args, "audit"))
+
+
+def _maintenance(args: argparse.Namespace, action: str) -> int:
+    config = _load(args.config or os.environ.get("KIOSK_CONFIG"))
+    if config is None:
+        return 1
+    from kiosk import maintenance_cli
+
+    if action == "set-pin":
+        return maintenance_cli.set_pin(config, args.user, args.role)
+    return maintenance_cli.audit(config, args.since)
 
 
 def _add_window_options(command: argparse.ArgumentParser) -> None:

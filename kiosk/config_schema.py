@@ -160,6 +160,11 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
     "help": (
         Field("call_staff", Kind.BOOLEAN, True),
     ),
+    "maintenance": (
+        Field("lockout_minutes", Kind.INTEGER, 15, range=(1, 1440), unit="minutes"),
+        Field("idle_logout_s", Kind.INTEGER, 120, range=(30, 3600), unit="seconds"),
+        Field("audit_days", Kind.INTEGER, 365, range=(30, 3650), unit="days"),
+    ),
     "voice": (
         Field("enabled", Kind.BOOLEAN, True),
         Field("volume", Kind.INTEGER, 80, range=(0, 100), unit="percent"),

@@ -85,6 +85,16 @@ class HelpConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceConfig:
+    lockout_minutes: int  # an account with 5 wrong PINs in a row is locked this long
+    idle_logout_s: int  # the maintenance screen logs out after this long untouched
+    audit_days: int  # the audit log keeps this many days
+
+    def store_path(self, storage: "StorageConfig") -> str:
+        return storage.path("maintenance.sqlite")
+
+
+@dataclass(frozen=True)
 class VoiceConfig:
     enabled: bool  # spoken prompts where the machine can speak (espeak-ng and a sound card)
     volume: int  # 0..100, where each customer starts
@@ -196,6 +206,7 @@ class KioskConfig:
     idle: IdleConfig
     help: HelpConfig
     voice: VoiceConfig
+    maintenance: MaintenanceConfig
     backend: BackendConfig
     devices: DevicesConfig
     ui: UiConfig
