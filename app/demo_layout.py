@@ -43,13 +43,16 @@ def rescale_if_needed(app) -> None:
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
-def place_side_by_side(window, panel) -> None:
-    """The kiosk at the top left at its design size, the panel to its right, both on screen."""
-    # MainWindow.screen(step) is the kiosk's own method; the display is the window handle's.
-    handle = window.windowHandle()
-    screen = handle.screen().availableGeometry()
+def place_kiosk(window, screen) -> None:
+    """The kiosk at the top left of ``screen`` (its available geometry), at its design size."""
     window.setGeometry(screen.left(), screen.top(), *KIOSK_SIZE)
     window.pin_size(*KIOSK_SIZE)
+
+
+def place_panel_beside(window, panel) -> None:
+    """The panel to the right of the kiosk (placed by :func:`place_kiosk`), on screen."""
+    # MainWindow.screen(step) is the kiosk's own method; the display is the window handle's.
+    screen = window.windowHandle().screen().availableGeometry()
     panel.setFixedWidth(min(PANEL_WIDTH, max(200, screen.width() - KIOSK_SIZE[0] - 2 * MARGIN)))
     panel.adjustSize()
     left = min(screen.left() + KIOSK_SIZE[0] + MARGIN, screen.right() - panel.width())

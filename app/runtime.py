@@ -136,9 +136,9 @@ def _build_kiosk(config: KioskConfig, demo: bool, side_by_side: bool = False):
 
         panel.append(DevicePanel(started, whole.controller))
         if side_by_side:
-            from app.demo_layout import place_side_by_side
+            from app.demo_layout import place_panel_beside
 
-            place_side_by_side(whole.controller.window, panel[0])
+            place_panel_beside(whole.controller.window, panel[0])
         else:
             panel[0].show_beside(whole.controller.window)
 
@@ -152,11 +152,9 @@ def _show_window(app, window, windowed: bool, size: tuple[int, int] | None, side
 
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, not windowed)
     if side_by_side:  # the demo: the kiosk at its design size, the device panel beside it
-        from app.demo_layout import KIOSK_SIZE
+        from app.demo_layout import place_kiosk
 
-        screen = app.primaryScreen().availableGeometry()
-        window.setGeometry(screen.left(), screen.top(), *KIOSK_SIZE)
-        window.pin_size(*KIOSK_SIZE)
+        place_kiosk(window, app.primaryScreen().availableGeometry())
         window.show()
     elif windowed:
         window.resize(*(size or (1280, 800)))

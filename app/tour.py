@@ -25,7 +25,6 @@ from app.tour_hands import ManualClock, tap, wait_until
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import KioskConfig, default_config
-from kiosk.journey import ELDER_TIME_FACTOR
 from kiosk.journey_state import Step
 from kiosk.service_level import ServiceLevel
 from screens.stylesheet import stylesheet
@@ -137,10 +136,6 @@ class Tour:
         tap(self.window.account_entry.submit)
         wait_until(lambda: self.kiosk.journey.state.step is Step.FAILED, what=f"the lookup to fail ({fault})")
 
-    def waited(self, seconds: float) -> float:
-        """How long the journey waits before a prompt: longer in elder mode (no time pressure)."""
-        return seconds * ELDER_TIME_FACTOR if self.elder else seconds
-
     def shoot(self, name: str, lang: str) -> None:
         QTest.qWait(30)  # let layouts settle and the spinner draw
         needs = self.window.minimumSizeHint()
@@ -208,7 +203,7 @@ class Tour:
 
         self.to_account_entry(lang, "water")
         self.type_digits("1234")
-        self.clock.advance(self.waited(self.kiosk.config.idle.prompt_after_s) + 1)
+        self.clock.advance(self.kiosk.journey.waited_s(self.kiosk.config.idle.prompt_after_s) + 1)
         self.kiosk.journey.tick()
         self.clock.advance(5)
         self.kiosk.journey.tick()
@@ -265,7 +260,7 @@ class Tour:
         tap(self.window.header.help)  # money in: help says it is recorded, and closing it changes nothing
         self.shoot("help-during-cash-in", lang)
         tap(self.window.help_overlay.close_button)
-        self.clock.advance(self.waited(self.kiosk.config.payment.cash_in_prompt_after_s) + 1)
+        self.clock.advance(self.kiosk.journey.waited_s(self.kiosk.config.payment.cash_in_prompt_after_s) + 1)
         self.kiosk.journey.tick()
         self.shoot("cash-in-idle-prompt", lang)
         tap(self.window.idle_prompt.continue_button)

@@ -246,7 +246,7 @@ class Journey(CashInSteps):
         self._elder = on
         self._set(self._state)
 
-    def _seconds(self, seconds: float) -> float:
+    def waited_s(self, seconds: float) -> float:
         """A wait as this customer gets it: no time pressure in elder mode."""
         return seconds * ELDER_TIME_FACTOR if self._elder else seconds
 
@@ -326,8 +326,8 @@ class Journey(CashInSteps):
                 # Waiting on us is not the customer being idle.
                 self._last_touch = now
                 return False
-            if now - self._last_touch >= self._seconds(self._prompt_after_s):
-                countdown = self._seconds(self._countdown_s)
+            if now - self._last_touch >= self.waited_s(self._prompt_after_s):
+                countdown = self.waited_s(self._countdown_s)
                 self._prompt_deadline = now + countdown
                 self._set(replace(state, idle_prompt=IdlePrompt(int(round(countdown)))))
             return False
@@ -343,10 +343,10 @@ class Journey(CashInSteps):
             self._last_touch = now
             return False
         idle = now - self._last_touch
-        timeout = self._seconds(self._cash_in_timeout_s)
+        timeout = self.waited_s(self._cash_in_timeout_s)
         if idle >= timeout:
             return self.finish_cash_in()
-        if idle >= self._seconds(self._cash_in_prompt_s):
+        if idle >= self.waited_s(self._cash_in_prompt_s):
             self._set(replace(state, idle_prompt=IdlePrompt(int(timeout - idle + 0.999), cash_in=True)))
         return False
 

@@ -165,7 +165,7 @@ class OverviewScreen(QWidget):
         self.bills_title.setText(tr("overview.recent_bills", count=min(RECENT_BILLS_SHOWN, len(account.bills))))
         self.bills.set_rows(
             (tr("overview.bill_period"), tr("overview.bill_amount"), tr("overview.bill_status")),
-            _bill_rows(account, tr), marks=_bill_marks(account),
+            *_bill_rows_and_marks(account, tr),
         )
         self.tariff_title.setText(tr("overview.tariff"))
         self.tariff.set_rows(
@@ -194,18 +194,15 @@ def _set_pair(pair: tuple[QLabel, QLabel], name: str, value: str) -> None:
     pair[1].setText(value)
 
 
-def _bill_rows(account: Account, tr) -> list[tuple[str, ...]]:
-    rows = []
+def _bill_rows_and_marks(account: Account, tr) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The recent bills' rows, and per row its standing, which marks the status cell of a bill still owed."""
+    rows, marks = [], []
     for standing in bill_standings(account)[:RECENT_BILLS_SHOWN]:
         status = (tr("overview.bill_partly_paid", owed=yuan(standing.owed_fen))
                   if standing.standing is Standing.PARTLY_PAID else tr("overview.bill_" + standing.standing))
         rows.append((standing.bill.period, yuan(standing.bill.amount_fen), status))
-    return rows
-
-
-def _bill_marks(account: Account) -> list[str]:
-    """Per row, whether the customer still owes on it: the status cell is marked then."""
-    return [standing.standing for standing in bill_standings(account)[:RECENT_BILLS_SHOWN]]
+        marks.append(standing.standing)
+    return rows, marks
 
 
 def _tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:

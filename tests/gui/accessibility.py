@@ -106,6 +106,12 @@ def text_contrast(image: QImage, rect: QRect) -> float | None:
     return max(contrast(QColor.fromRgb(rgb), background) for rgb in colors)
 
 
+def text_px(widget: QWidget) -> float:
+    """The widget's text size in pixels, whether its font was given in pixels or points."""
+    font = widget.font()
+    return font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * PX_PER_PT
+
+
 def text_rect(widget: QWidget) -> QRect:
     """Where the text is drawn: a button's label in its middle, a label's whole contents."""
     if isinstance(widget, QAbstractButton):
@@ -176,7 +182,7 @@ def _check_text(window: QWidget, image: QImage, widget: QWidget, elder: bool) ->
     ratio = text_contrast(image, rect_in(window, widget, text_rect(widget)))
     if ratio is not None and ratio < TEXT_CONTRAST[elder]:
         found.append(Violation("contrast", where, ratio, TEXT_CONTRAST[elder]))
-    size = widget.font().pixelSize() if widget.font().pixelSize() > 0 else widget.font().pointSizeF() * PX_PER_PT
+    size = text_px(widget)
     if size < TEXT_PX[elder]:
         found.append(Violation("text size px", where, size, TEXT_PX[elder]))
     technician = widget.property("role") in TECHNICIAN_ROLES or widget.objectName() in TECHNICIAN_NAMES
@@ -295,9 +301,7 @@ class Extremes:
                 ratio = text_contrast(image, rect_in(window, widget, text_rect(widget)))
                 if ratio is not None:
                     self.contrast = min(self.contrast, ratio)
-                font = widget.font()
-                size = font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * PX_PER_PT
-                self.text_px = min(self.text_px, size)
+                self.text_px = min(self.text_px, text_px(widget))
             if isinstance(widget, QAbstractButton) and widget.isEnabled():
                 self.target_px = min(self.target_px, min(widget.width(), widget.height()))
 
