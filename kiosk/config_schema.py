@@ -164,6 +164,9 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("lockout_minutes", Kind.INTEGER, 15, range=(1, 1440), unit="minutes"),
         Field("idle_logout_s", Kind.INTEGER, 120, range=(30, 3600), unit="seconds"),
         Field("audit_days", Kind.INTEGER, 365, range=(30, 3650), unit="days"),
+        Field("cash_box_notes", Kind.INTEGER, 1000, range=(50, 10000), unit="notes"),
+        Field("export_dir", Kind.STRING, "/media"),
+        Field("collection_difference_note", Kind.BOOLEAN, True),
     ),
     "voice": (
         Field("enabled", Kind.BOOLEAN, True),

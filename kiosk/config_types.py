@@ -89,6 +89,9 @@ class MaintenanceConfig:
     lockout_minutes: int  # an account with 5 wrong PINs in a row is locked this long
     idle_logout_s: int  # the maintenance screen logs out after this long untouched
     audit_days: int  # the audit log keeps this many days
+    cash_box_notes: int  # the most notes the cash box holds: a counted figure above it is a typing slip
+    export_dir: str  # where log export looks for USB sticks (each directory mounted below it), or a folder
+    collection_difference_note: bool  # a collection whose count differs needs the collector's note
 
     def store_path(self, storage: "StorageConfig") -> str:
         return storage.path("maintenance.sqlite")

@@ -2,7 +2,10 @@
 
 Every string a customer can see lives in ``assets/i18n/messages.toml`` as one
 key with its ``zh`` and ``en`` side by side, so a translator reviews both at
-once and a test can prove that nothing is missing or left untranslated.
+once and a test can prove that nothing is missing or left untranslated.  The
+maintenance screen's words (staff only) are in ``assets/i18n/maintenance*.toml``
+beside it; the catalogue is all the files together, and a key in two files is
+an error, not a silent override.
 """
 
 from __future__ import annotations
@@ -14,11 +17,22 @@ from functools import lru_cache
 LANGUAGES = ("zh", "en")
 
 
+CATALOGUE_FILES = ("messages.toml",)  # then every maintenance*.toml, in name order
+
+
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
-    from kiosk.assets import read_text
+    from kiosk.assets import list_files, read_text
 
-    return tomllib.loads(read_text("i18n/messages.toml"))
+    names = list(CATALOGUE_FILES) + sorted(n for n in list_files("i18n") if n.startswith("maintenance")
+                                           and n.endswith(".toml"))
+    merged: dict[str, dict[str, str]] = {}
+    for name in names:
+        part = tomllib.loads(read_text(f"i18n/{name}"))
+        if twice := sorted(set(part) & set(merged)):
+            raise ValueError(f"assets/i18n/{name}: keys already in another catalogue file: {', '.join(twice)}")
+        merged.update(part)
+    return merged
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 def stylesheet() -> str:
+    """The customer screens' rules, then the maintenance screen's (its own object names only)."""
     from kiosk.assets import read_text
 
-    return read_text("kiosk.qss")
+    return read_text("kiosk.qss") + "\n" + read_text("maintenance.qss")
 
 
 def elder_stylesheet() -> str:

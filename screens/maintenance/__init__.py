@@ -1,0 +1,1 @@
+"""The hidden maintenance screen: staff pages, shown only after a PIN login."""
