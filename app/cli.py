@@ -37,7 +37,9 @@ PRIVATE_UMASK = 0o077
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)  # first, before any command can create a file
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv  # a restart asked for on the maintenance screen starts the same command again
     return args.handler(args)
 
 
@@ -251,15 +253,21 @@ def _run(args: argparse.Namespace) -> int:
     if not _has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
-    from app.runtime import run_kiosk  # Qt from here on
+    from app.runtime import EXIT_RESTART, run_kiosk  # Qt from here on
 
-    return run_kiosk(
+    code = run_kiosk(
         config,
         demo=args.demo,
         windowed=args.windowed or args.size is not None,
         size=args.size,
         exit_when_ready=args.exit_when_ready,
     )
+    if code == EXIT_RESTART and not os.environ.get("INVOCATION_ID"):
+        # "Restart the kiosk" on the maintenance screen: systemd (which sets INVOCATION_ID)
+        # starts the unit again by itself (Restart=always); run by hand, the kiosk starts itself anew.
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "app.cli", *args.argv])
+    return code
 
 
 def _tour(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ REASON_LOG_UNAVAILABLE = "E-SYS-LOG"
 REASON_START_FAILED = "E-SYS-START"
 EXIT_REFUSED = 3  # refused before the window: the journal's key
 EXIT_START_FAILED = 4  # the window came up with the sign instead of the home screen
+EXIT_RESTART = 75  # "Restart the kiosk" on the maintenance screen (EX_TEMPFAIL: come back)
 
 
 class StartFailure(Exception):

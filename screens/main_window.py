@@ -55,6 +55,8 @@ def _build_screen(step: Step, config: KioskConfig) -> QWidget:
 
 class MainWindow(QMainWindow):
     help_closed = Signal()  # the customer closed the "Need help?" card
+    # A tap on the hidden maintenance spot: the header's hall name, the sign's code line.
+    hidden_spot_tapped = Signal()
 
     def __init__(self, config: KioskConfig,
                  on_screen_built: Callable[[Step, QWidget], None] = lambda step, screen: None) -> None:
@@ -69,6 +71,8 @@ class MainWindow(QMainWindow):
         self.step_bar = StepBar()
         self.footer = Footer()
         self.home = HomeScreen()
+        self.header.hall_name.installEventFilter(self)
+        self._maintenance: QWidget | None = None  # the maintenance screen, while it is open
         self._out_of_order = None
         self._held_out_of_order: ServiceLevel | None = None  # a failed start's sign, for good
         self._idle_prompt = None
@@ -130,6 +134,7 @@ class MainWindow(QMainWindow):
             from screens.out_of_order_screen import OutOfOrderScreen
 
             self._out_of_order = OutOfOrderScreen()
+            self._out_of_order.code.installEventFilter(self)
             self.pages.addWidget(self._out_of_order)
         return self._out_of_order
 
@@ -151,14 +156,39 @@ class MainWindow(QMainWindow):
             self._on_screen_built(None, self._idle_prompt)
         return self._idle_prompt
 
-    # -- rendering -------------------------------------------------------
     def hold_out_of_order(self, ctx: RenderContext, level: ServiceLevel) -> None:
         """Show the sign with ``level``'s reason and keep it whatever is rendered later:
         the kiosk could not start, and no half-started home screen may replace it."""
         self._held_out_of_order = level
         self.render(ctx, JourneyState(), level)
 
+    # -- the maintenance screen covers everything while it is open --------------
+    def show_maintenance(self, screen: QWidget) -> None:
+        if self.pages.indexOf(screen) < 0:
+            self.pages.addWidget(screen)
+        self._maintenance = screen
+        for overlay in (self._idle_prompt, self._help):
+            if overlay is not None:
+                overlay.hide()
+        self.pages.setCurrentWidget(screen)
+
+    def hide_maintenance(self) -> None:
+        """Back to the customer side; the caller renders it."""
+        self._maintenance = None
+
+    @property
+    def showing_maintenance(self) -> bool:
+        return self._maintenance is not None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self.hidden_spot_tapped.emit()
+        return False
+
+    # -- rendering -------------------------------------------------------
     def render(self, ctx: RenderContext, state: JourneyState, level: ServiceLevel) -> None:
+        if self._maintenance is not None:
+            return  # the customer side is not on the glass; it is rendered when the screen closes
         if self._held_out_of_order is not None:
             level, state = self._held_out_of_order, JourneyState()
         if not level.in_service and state.step is Step.HOME:
