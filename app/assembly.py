@@ -103,6 +103,7 @@ class Kiosk:
     simulator: EmbeddedBackend | None = None
     # Called on the GUI thread once the drivers are up (the demo's device panel).
     on_devices_started: Callable[[KioskDevices], None] | None = None
+    maintenance: object = None  # app.maintenance_controller.MaintenanceController
 
     @property
     def window(self):
@@ -180,4 +181,27 @@ def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
     url = backend_url or (simulator.url if simulator else config.backend.url)
     controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted, voice=voice_for(config))
     payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
-    return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started)
+    maintenance = _maintenance(config, controller, payments, devices, archive)
+    return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started, maintenance)
+
+
+def _maintenance(config: KioskConfig, controller, payments: PaymentStack, devices: KioskDevices,
+                 archive: ArchiveWriter):
+    """The hidden maintenance screen, and the service switch it sets: read before the window is
+    shown, so a terminal a technician put out of service comes up out of service."""
+    from app.maintenance_controller import MaintenanceController
+    from app.maintenance_parts import MaintenanceParts, open_service_switch
+
+    import sqlite3
+
+    try:
+        store, switch = open_service_switch(config)
+    except (OSError, sqlite3.Error) as error:
+        # Customers are still served; the technician reads why the screen will not open.
+        path = config.maintenance.store_path(config.storage)
+        problem = f"the maintenance file {path} cannot be opened: {error} — make it writable and restart the kiosk"
+        log.critical("maintenance screen unavailable: %s", problem)
+        return MaintenanceController(config, controller, None, unavailable=problem)
+    controller.services.switch = switch
+    return MaintenanceController(config, controller, lambda: MaintenanceParts.build(
+        config, store, switch, payments, devices, archive))

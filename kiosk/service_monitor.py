@@ -1,5 +1,9 @@
-"""One monitor: the devices, the billing system and the money journal give one service level.
+"""One monitor: the technician, the devices, the billing system and the money journal give one service level.
 
+* A technician's decision comes first (:class:`~kiosk.service_switch.ServiceSwitch`):
+  the maintenance screen open → the sign (``E-MAINT-OPEN``, no customer note is
+  taken while staff work on the machine); put out of service by hand → the
+  sign (``E-MAINT-OUT``, the reason as detail), even when everything works.
 * The billing system down past its grace period → the out-of-order sign
   (inquiry needs it) — :class:`~kiosk.availability.BackendAvailability`.
 * A device fault that puts money at risk, or no device working → the sign —
@@ -19,7 +23,8 @@ from enum import Enum
 
 from kiosk.availability import BackendAvailability
 from kiosk.device_monitor import DeviceMonitor
-from kiosk.service_level import ServiceLevel
+from kiosk.service_level import ServiceLevel, out_of_order
+from kiosk.service_switch import REASON_MAINT_OPEN, REASON_MAINT_OUT, ServiceSwitch
 
 # Why cash is not offered, as the customer reads it (assets/i18n/messages.toml).
 CASH_OFF_ACCEPTOR = "home.no_cash"
@@ -34,9 +39,11 @@ class JournalReadiness(Enum):
 
 
 class ServiceMonitor:
-    def __init__(self, devices: DeviceMonitor, backend: BackendAvailability) -> None:
+    def __init__(self, devices: DeviceMonitor, backend: BackendAvailability,
+                 switch: ServiceSwitch | None = None) -> None:
         self.devices = devices
         self.backend = backend
+        self.switch = switch
         self.journal = JournalReadiness.STARTING
         self.journal_problem: tuple[str, str] | None = None  # (code, technician's reason)
 
@@ -48,6 +55,9 @@ class ServiceMonitor:
         self.journal, self.journal_problem = JournalReadiness.OFF, (code, reason)
 
     def level(self) -> ServiceLevel:
+        by_hand = self._technician_level()
+        if by_hand is not None:
+            return by_hand
         backend = self.backend.level()
         if not backend.in_service:
             return backend
@@ -60,3 +70,15 @@ class ServiceMonitor:
             key = CASH_OFF_JOURNAL if self.journal is JournalReadiness.OFF else CASH_OFF_STARTING
             return replace(devices, cash=False, cash_off_key=key)
         return devices
+
+    def _technician_level(self) -> ServiceLevel | None:
+        """The sign a technician put up (the screen open, or out by hand), or None."""
+        if self.switch is None:
+            return None
+        screen = self.switch.screen()
+        if screen is not None:
+            return out_of_order(REASON_MAINT_OPEN, f"the maintenance screen is open ({screen.user})")
+        state = self.switch.state()
+        if state.out:
+            return out_of_order(REASON_MAINT_OUT, state.reason)
+        return None

@@ -1,11 +1,13 @@
-"""The maintenance file: technicians' and collectors' accounts, their failed logins, and the audit log.
+"""The maintenance file: staff accounts, their failed logins, the audit log and the service switch.
 
 Its own SQLite file (``maintenance.sqlite`` in ``storage.data_dir``, WAL and
 ``synchronous=FULL`` like the money journal) because it outlives a journal
 restore and holds nothing of a customer.  The audit log is append-only: a
 trigger refuses any UPDATE, and rows leave only by :meth:`purge_audit_before`
 once older than the retention the caller keeps.  No PIN is ever stored, only
-its salted scrypt hash (``kiosk/maintenance_accounts.py`` makes it).
+its salted scrypt hash (``kiosk/maintenance_accounts.py`` makes it).  The
+service switch is one row: a terminal a technician put out of service stays
+out across a restart until someone puts it back (``kiosk/service_switch.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ SCHEMA = (
         what TEXT NOT NULL, result TEXT NOT NULL)""",
     """CREATE TRIGGER IF NOT EXISTS audit_is_append_only BEFORE UPDATE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    # One row at most (id 1): the technician's decision, not a history (the audit log keeps that).
+    """CREATE TABLE IF NOT EXISTS service_switch (
+        id INTEGER PRIMARY KEY CHECK (id = 1), out_of_service INTEGER NOT NULL CHECK (out_of_service IN (0, 1)),
+        reason TEXT NOT NULL, by TEXT NOT NULL, since REAL NOT NULL)""",
 )
 
 
@@ -45,6 +51,14 @@ class StoredUser:
 class Failures:
     count: int
     locked_until: float | None
+
+
+@dataclass(frozen=True)
+class StoredSwitch:
+    out_of_service: bool
+    reason: str
+    by: str
+    since: float
 
 
 @dataclass(frozen=True)
@@ -112,3 +126,14 @@ class MaintenanceStore:
     def purge_audit_before(self, cutoff: float) -> int:
         with self._db.conn:
             return self._db.conn.execute("DELETE FROM audit WHERE at < ?", (cutoff,)).rowcount
+
+    # -- the service switch (one row; none yet means in service) -------------------------
+    def service_switch(self) -> StoredSwitch | None:
+        row = self._db.conn.execute("SELECT out_of_service, reason, by, since FROM service_switch WHERE id = 1"
+                                    ).fetchone()
+        return StoredSwitch(bool(row[0]), row[1], row[2], row[3]) if row else None
+
+    def set_service_switch(self, switch: StoredSwitch) -> None:
+        with self._db.conn:
+            self._db.conn.execute("INSERT OR REPLACE INTO service_switch VALUES (1, ?, ?, ?, ?)",
+                                  (int(switch.out_of_service), switch.reason, switch.by, switch.since))

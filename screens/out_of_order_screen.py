@@ -42,8 +42,12 @@ class OutOfOrderScreen(QWidget):
         hotline = ctx.config.terminal.hotline
         self.title_zh.setText(zh("out_of_order.title"))
         self.title_en.setText(en("out_of_order.title"))
-        self.text_zh.setText(zh("out_of_order.text", hotline=hotline))
-        self.text_en.setText(en("out_of_order.text", hotline=hotline))
+        from kiosk.service_switch import SIGN_TEXT_KEYS
+
+        # Out of service on purpose (maintenance open, a technician's decision) says so, not "a fault".
+        text_key = SIGN_TEXT_KEYS.get(level.reason_code, "out_of_order.text")
+        self.text_zh.setText(zh(text_key, hotline=hotline))
+        self.text_en.setText(en(text_key, hotline=hotline))
         self.code.setText(
             f"{zh('out_of_order.code')} / {en('out_of_order.code')}: {level.reason_code}"
             f" · {ctx.config.terminal.id} · {ctx.config.hall_name('zh')}"

@@ -65,3 +65,55 @@ def test_money_at_risk_is_the_sign_even_with_the_journal_off(monitor):
     monitor.devices.update(DeviceStatus(ACCEPTOR, DeviceState.HARDWARE_ERROR, "JAM_IN_ACCEPTOR", "jammed"))
     level = monitor.level()
     assert level.out_of_order and level.reason_code == "E-ACC-JAM_IN_ACCEPTOR"
+
+
+@pytest.fixture
+def switch(tmp_path):
+    from kiosk.maintenance_audit import Audit
+    from kiosk.service_switch import ServiceSwitch
+    from offline_store.maintenance_store import MaintenanceStore
+
+    store = MaintenanceStore(tmp_path / "maintenance.sqlite")
+    yield ServiceSwitch(store, Audit(store, keep_days=30, clock=lambda: 1_795_000_000.0), lambda: 1_795_000_000.0)
+    store.close()
+
+
+@pytest.fixture
+def watched(monitor, switch) -> ServiceMonitor:
+    """The same monitor, also watching the technician's switch."""
+    with_switch = ServiceMonitor(monitor.devices, monitor.backend, switch)
+    with_switch.journal_ready()
+    return with_switch
+
+
+def test_a_machine_put_out_by_hand_shows_the_sign_with_the_reason_though_all_works(watched, switch):
+    assert watched.level().in_service and watched.level().cash
+    switch.put_out("device_repair: Device repair", "wang.tech")
+    level = watched.level()
+    assert level.out_of_order and not level.cash
+    assert (level.reason_code, level.detail) == ("E-MAINT-OUT", "device_repair: Device repair")
+    switch.put_back("wang.tech")
+    assert watched.level().in_service and watched.level().cash
+
+
+def test_the_open_maintenance_screen_shows_the_sign_and_takes_no_cash(watched, switch):
+    switch.maintenance_open("wang.tech")
+    level = watched.level()
+    assert level.out_of_order and not level.cash and level.reason_code == "E-MAINT-OPEN"
+    assert "wang.tech" in level.detail
+    switch.maintenance_closed()
+    assert watched.level().in_service
+
+
+def test_a_technicians_decision_comes_before_a_fault_or_a_dead_network(watched, switch, clock):
+    watched.devices.update(DeviceStatus(ACCEPTOR, DeviceState.HARDWARE_ERROR, "JAM_IN_ACCEPTOR", "jammed"))
+    watched.backend.record_failure("TIMEOUT: no answer")
+    clock.now = 21
+    assert watched.level().reason_code == REASON_BACKEND_UNREACHABLE
+    switch.put_out("device_repair: Device repair", "wang.tech")
+    assert watched.level().reason_code == "E-MAINT-OUT"
+    switch.maintenance_open("wang.tech")  # at work on it now: that is what the sign says
+    assert watched.level().reason_code == "E-MAINT-OPEN"
+    switch.maintenance_closed()
+    switch.put_back("wang.tech")
+    assert watched.level().reason_code == REASON_BACKEND_UNREACHABLE  # the network still decides
