@@ -181,12 +181,12 @@ def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
     url = backend_url or (simulator.url if simulator else config.backend.url)
     controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted, voice=voice_for(config))
     payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
-    maintenance = _maintenance(config, controller, payments, devices, archive)
+    maintenance = _maintenance(config, controller, payments, devices, archive, clock)
     return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started, maintenance)
 
 
 def _maintenance(config: KioskConfig, controller, payments: PaymentStack, devices: KioskDevices,
-                 archive: ArchiveWriter):
+                 archive: ArchiveWriter, idle_clock: Callable[[], float]):
     """The hidden maintenance screen, and the service switch it sets: read before the window is
     shown, so a terminal a technician put out of service comes up out of service."""
     from app.maintenance_controller import MaintenanceController
@@ -204,4 +204,4 @@ def _maintenance(config: KioskConfig, controller, payments: PaymentStack, device
         return MaintenanceController(config, controller, None, unavailable=problem)
     controller.services.switch = switch
     return MaintenanceController(config, controller, lambda: MaintenanceParts.build(
-        config, store, switch, payments, devices, archive))
+        config, store, switch, payments, devices, archive, idle_clock=idle_clock), monotonic=idle_clock)

@@ -19,7 +19,7 @@ from kiosk.maintenance_session import MaintenanceSession
 from kiosk.service_switch import ServiceSwitch
 from offline_store.maintenance_store import MaintenanceStore
 
-LOGIN_PAGE = "(login page)"  # who holds the screen before anyone has logged in
+LOGIN_PAGE = "nobody yet, at the login page"  # who holds the screen before anyone has logged in
 
 
 def open_service_switch(config: KioskConfig,
@@ -43,10 +43,12 @@ class MaintenanceParts:
 
     @classmethod
     def build(cls, config: KioskConfig, store: MaintenanceStore, switch: ServiceSwitch, payments, devices,
-              archive, clock: Callable[[], float] = time.time) -> "MaintenanceParts":
+              archive, clock: Callable[[], float] = time.time,
+              idle_clock: Callable[[], float] = time.monotonic) -> "MaintenanceParts":
+        """``clock``: wall time (audit, locks); ``idle_clock``: the idle logout's (the kiosk's journey clock)."""
         audit = Audit(store, keep_days=config.maintenance.audit_days, clock=clock)
         accounts = Accounts(store, audit, lockout_s=config.maintenance.lockout_minutes * 60, clock=clock)
-        session = MaintenanceSession(accounts, audit, clock, config.maintenance.idle_logout_s)
+        session = MaintenanceSession(accounts, audit, idle_clock, config.maintenance.idle_logout_s)
         return cls(config, store, switch, audit, accounts, session, payments, devices, archive)
 
     @property

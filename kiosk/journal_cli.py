@@ -155,6 +155,8 @@ def new_after_loss(config: KioskConfig) -> int:
 
 
 def report(config: KioskConfig, since) -> int:
+    """The cash box since the last collection, the payments since ``since`` and the past
+    collections (清机: who, the journal's figure, the count, the difference, the note)."""
     from offline_store.cash_report import report as cash_report
     from offline_store.journal import JournalRefused, MoneyJournal
     from offline_store.pii import PiiKeyError

@@ -1,4 +1,4 @@
-"""The cash collection report (清机报表): what the box should hold, and the day's payments.
+"""The cash collection report (清机报表): what the box should hold, the day's payments, past collections.
 
 Plain text in fixed columns, headers in Chinese and English, for the
 maintenance screen and ``kiosk journal report [--since ...]``.  A Chinese
@@ -13,7 +13,7 @@ from datetime import datetime
 from datetime import time as day_start
 from typing import Sequence
 
-from offline_store.journal import CashBox, MoneyJournal, Payment, UnassignedNote
+from offline_store.journal import CashBox, Collection, MoneyJournal, Payment, UnassignedNote
 
 STATUS_NAMES = {
     "opened": "已开始 opened",
@@ -28,12 +28,14 @@ KIND_NAMES = {
     "in_box": "在钞箱 in box",
     "maybe_in_box": "待清点 count it",
     "returned_after_credit": "已退出 returned",
+    "test_note": "测试纸币 test note",
 }
+PAST_COLLECTIONS = 10
 
 
 def report(journal: MoneyJournal, since: datetime | None = None, *, now: datetime | None = None) -> str:
-    """The cash box since the last collection, then the payments opened since ``since``
-    (default: today, from midnight local time)."""
+    """The cash box since the last collection, the payments opened since ``since``
+    (default: today, from midnight local time), then the last collections."""
     now = now or datetime.now().astimezone()
     since = since or datetime.combine(now.date(), day_start(0), tzinfo=now.tzinfo)
     payments = journal.payments_between(since.timestamp(), now.timestamp() + 1)
@@ -45,6 +47,8 @@ def report(journal: MoneyJournal, since: datetime | None = None, *, now: datetim
         *_cash_box(box),
         "",
         *_payments(payments, since, now),
+        "",
+        *collections_table(journal.collections(limit=PAST_COLLECTIONS)),
     ]
     return "\n".join(lines) + "\n"
 
@@ -60,6 +64,10 @@ def _cash_box(box: CashBox) -> list[str]:
         count = sum(c for _, c in box.unassigned)
         lines.append(f"其中未归属交易 Of which in no payment: {count} 张 notes, "
                      f"{_yuan(sum(d * c for d, c in box.unassigned))}")
+    if box.test_notes:
+        count = sum(c for _, c in box.test_notes)
+        lines.append(f"其中测试纸币 Of which test notes: {count} 张 notes, "
+                     f"{_yuan(sum(d * c for d, c in box.test_notes))}")
     if box.to_check:
         lines.append("")
         lines.append("需清点核对 To check at collection:")
@@ -83,6 +91,21 @@ def _payments(payments: Sequence[Payment], since: datetime, now: datetime) -> li
                     rows, footer=("合计 Total", f"{len(payments)} 笔 payments", "", "", _yuan(paid), ""),
                     right=(4,))
     return lines
+
+
+def collections_table(collections: Sequence[Collection]) -> list[str]:
+    """Past collections, newest first: who, when, the journal's figure, the count, the difference, why."""
+    lines = [f"历次清机 Past collections (最近 last {PAST_COLLECTIONS})"]
+    rows = [(c.number, f"{datetime.fromtimestamp(c.collected_at):%Y-%m-%d %H:%M}", c.by, _yuan(c.expected_fen),
+             _yuan(c.counted_fen), _signed_yuan(c.difference_fen), str(c.to_check), c.note or "-")
+            for c in collections]
+    lines += _table(("清机单号 No.", "时间 Time", "清机人 Collector", "应有 Expected", "实点 Counted", "差额 Difference",
+                     "待核 Doubts", "说明 Note"), rows, right=(3, 4, 5, 6))
+    return lines
+
+
+def _signed_yuan(fen: int) -> str:
+    return ("+" if fen > 0 else "-" if fen < 0 else "") + _yuan(abs(fen))
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, footer: Sequence[str] | None = None,

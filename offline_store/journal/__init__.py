@@ -33,9 +33,15 @@ duplicate impossible in any case).
 Notes are never lost: :meth:`MoneyJournal.record_note` writes a note that
 cannot join its payment (the payment is no longer in cash-in, or unknown) to
 ``unassigned_notes`` before it refuses, so the cash box count still includes
-it and the technician's report lists it.  Notes are never counted twice: each
+it and the technician's report lists it.  A note a technician feeds during a
+device test is journaled too (:meth:`MoneyJournal.record_test_note`): it is in
+the box and in no payment.  Notes are never counted twice: each
 carries the acceptor's reference (driver instance + ``NoteCredited.sequence``),
 unique over the whole journal.
+
+A collection (清机, :meth:`MoneyJournal.record_collection`) records in one
+transaction what the collector counted against what the journal expected,
+the difference and the collector's note, and starts the box's counters again.
 
 Personal data (account number, holder, address) is stored only sealed with
 :class:`offline_store.pii.PiiKey`; ``account_masked`` and ``holder_masked``
@@ -44,7 +50,7 @@ are kept in clear for slips and reports.
 
 from __future__ import annotations
 
-from offline_store.journal.cash_box import CashBoxBook
+from offline_store.journal.cash_box import BoxChanged, CashBoxBook, UnknownCollection
 from offline_store.journal.core import JournalCore
 from offline_store.journal.errors import (
     DuplicateAcceptorRef,
@@ -87,6 +93,7 @@ from offline_store.journal.states import (
     REFERRED,
     RETURNED_AFTER_CREDIT,
     STATES,
+    TEST_NOTE,
     UNASSIGNED_KINDS,
     UNFINISHED,
     PaymentState,
@@ -105,10 +112,11 @@ class MoneyJournal(JournalCore, TakingCash, Posting, Reading, Recovery, Retentio
 
 
 __all__ = [
-    "CANCELLED", "CASH_IN", "COMMITTED", "IN_BOX", "IN_OUTBOX", "MAYBE_IN_BOX", "MIGRATIONS", "OPENED", "PENDING",
-    "POSTED", "REFERRED", "RETURNED_AFTER_CREDIT", "SCHEMA_VERSION", "STATES", "UNASSIGNED_KINDS", "UNFINISHED",
+    "BoxChanged", "CANCELLED", "CASH_IN", "COMMITTED", "IN_BOX", "IN_OUTBOX", "MAYBE_IN_BOX", "MIGRATIONS", "OPENED", "PENDING",
+    "POSTED", "REFERRED", "RETURNED_AFTER_CREDIT", "SCHEMA_VERSION", "STATES", "TEST_NOTE", "UNASSIGNED_KINDS",
+    "UNFINISHED",
     "CashBox", "Collection", "DuplicateAcceptorRef", "JournalError", "JournalRefused", "JournalTooNew",
     "MoneyJournal", "MoneyStacked", "Note", "NoteOutsideCashIn", "NothingPaid", "Payment", "PaymentState",
     "PaymentStateError", "PersonalData", "PersonalDataPurged", "PowerUpReconciliation", "RecoveryCase",
-    "SequenceExhausted", "UnassignedKind", "UnassignedNote", "UnknownPayment", "migrate",
+    "SequenceExhausted", "UnassignedKind", "UnassignedNote", "UnknownCollection", "UnknownPayment", "migrate",
 ]

@@ -105,12 +105,13 @@ class CashBox:
     credited: tuple[tuple[int, int], ...]  # (denomination_fen, count) of notes in payments
     unassigned: tuple[tuple[int, int], ...]  # notes certainly in the box but in no payment
     to_check: tuple[UnassignedNote, ...]  # doubts the collection count settles
+    test_notes: tuple[tuple[int, int], ...] = ()  # fed during device tests: in the box, in no payment
 
     @property
     def counts(self) -> dict[int, int]:
         """Notes per denomination the box should hold."""
         counts: dict[int, int] = {}
-        for denomination, count in self.credited + self.unassigned:
+        for denomination, count in self.credited + self.unassigned + self.test_notes:
             counts[denomination] = counts.get(denomination, 0) + count
         return dict(sorted(counts.items()))
 
@@ -129,11 +130,59 @@ class CashBox:
 
 @dataclass(frozen=True)
 class Collection:
+    """One emptying of the cash box (清机): what the journal expected, what was counted, and why.
+
+    ``expected`` is what the journal said the box held when it was emptied
+    (payments, unassigned notes in the box, test notes); ``counted`` is what
+    the collector counted, per denomination.  ``unassigned``, ``test_notes``
+    and ``doubts`` break the period down for the slip.  Collections made
+    before counting was recorded (schema v4) have ``counted == expected``.
+    """
+
     id: int
+    number: str  # C-<yyyymmdd>-<id>: on the slip and in the report
     collected_at: float
     by: str
-    counts: dict[int, int]
-    total_fen: int
+    since: float | None  # the collection before it; None: since the journal began
+    expected: dict[int, int]
+    counted: dict[int, int]
+    note: str = ""
+    test_notes: tuple[tuple[int, int], ...] = ()
+    unassigned: tuple[tuple[int, int], ...] = ()
+    doubts: tuple[UnassignedNote, ...] = ()
+
+    @property
+    def expected_fen(self) -> int:
+        return sum(d * c for d, c in self.expected.items())
+
+    @property
+    def counted_fen(self) -> int:
+        return sum(d * c for d, c in self.counted.items())
+
+    @property
+    def difference_fen(self) -> int:
+        """Counted minus expected: below zero the box held less than the journal says."""
+        return self.counted_fen - self.expected_fen
+
+    @property
+    def differences(self) -> dict[int, int]:
+        """Counted minus expected notes, per denomination that either names."""
+        denominations = sorted(set(self.expected) | set(self.counted))
+        return {d: self.counted.get(d, 0) - self.expected.get(d, 0) for d in denominations}
+
+    @property
+    def to_check(self) -> int:
+        """How many doubts (notes maybe in the box) this collection's count settled."""
+        return len(self.doubts)
+
+    # What was taken out of the box: the names callers used before counts were typed in.
+    @property
+    def counts(self) -> dict[int, int]:
+        return self.counted
+
+    @property
+    def total_fen(self) -> int:
+        return self.counted_fen
 
 
 _PAYMENT_COLUMNS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import sqlite_utils
@@ -79,9 +80,37 @@ def _v4_sealed_error_messages(db: sqlite_utils.Database) -> None:
     db["payments"].add_column("error_message_enc", bytes)
 
 
+def _v5_counted_collections(db: sqlite_utils.Database) -> None:
+    """Collections that were counted (清机): the collector's figures, the difference, the
+    note, a number for the slip, and the start of the period.
+
+    ``counts_json`` and ``total_fen`` keep what the journal expected.  Notes
+    fed during device tests are ``unassigned_notes`` of kind ``test_note``
+    (text, like every kind: no column changes).  Collections made before this
+    version were not counted: their count is taken as the journal's, with no
+    difference, and each gets its number and period from its own row.
+    """
+    collections = db["collections"]
+    for column, kind in (("number", str), ("since", float), ("counted_json", str), ("difference_fen", int),
+                         ("note", str)):
+        collections.add_column(column, kind)
+    conn = db.conn
+    since = None
+    for row_id, collected_at in conn.execute("SELECT id, collected_at FROM collections ORDER BY id").fetchall():
+        conn.execute("UPDATE collections SET number = ?, since = ?, counted_json = counts_json, difference_fen = 0, "
+                     "note = '' WHERE id = ?", [collection_number(row_id, collected_at), since, row_id])
+        since = collected_at
+    db.execute("CREATE UNIQUE INDEX collections_number ON collections(number)")
+
+
+def collection_number(row_id: int, collected_at: float) -> str:
+    """``C-<yyyymmdd>-<row id>``: the id alone is unique in the journal; the day helps a person."""
+    return f"C-{time.strftime('%Y%m%d', time.localtime(collected_at))}-{row_id:04d}"
+
+
 # Index i holds the migration from user_version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages)
+    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages, _v5_counted_collections)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ class UnassignedKind(StrEnum):
     IN_BOX = "in_box"  # certainly in the cash box, in no payment: counted in the box
     MAYBE_IN_BOX = "maybe_in_box"  # returned or stacked, nobody knows: the collection count settles it
     RETURNED_AFTER_CREDIT = "returned_after_credit"  # credited to a payment, then came back out
+    TEST_NOTE = "test_note"  # fed by a technician during a device test: in the box, in no payment
 
 
 OPENED, CASH_IN, COMMITTED, PENDING, POSTED, REFERRED, CANCELLED = PaymentState
@@ -25,7 +26,7 @@ STATES = tuple(PaymentState)
 UNFINISHED = (OPENED, CASH_IN)
 IN_OUTBOX = (COMMITTED, PENDING)
 FINAL = (POSTED, REFERRED)
-IN_BOX, MAYBE_IN_BOX, RETURNED_AFTER_CREDIT = UnassignedKind
+IN_BOX, MAYBE_IN_BOX, RETURNED_AFTER_CREDIT, TEST_NOTE = UnassignedKind
 UNASSIGNED_KINDS = tuple(UnassignedKind)
 
 MAX_DAILY_SEQUENCE = 999_999

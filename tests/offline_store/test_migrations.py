@@ -17,7 +17,7 @@ def tables(db) -> set[str]:
 def test_an_empty_file_is_migrated_from_v0_to_the_current_version(journal_path, key, clock):
     with MoneyJournal(journal_path, key, clock) as journal:
         version = journal._db.execute("PRAGMA user_version").fetchone()[0]
-        assert version == SCHEMA_VERSION == 4
+        assert version == SCHEMA_VERSION == 5
         expected = {"payments", "notes", "outbox", "txn_sequence", "unassigned_notes", "collections"}
         assert expected <= tables(journal._db)
         mode, sync = (journal._db.execute(p).fetchone()[0] for p in ("PRAGMA journal_mode", "PRAGMA synchronous"))
