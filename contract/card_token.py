@@ -22,6 +22,13 @@ from dataclasses import dataclass
 MAC_BYTES = 4
 MAX_CREDIT_FEN = 99_999_999  # the purse's ceiling (docs/card.md, EF 0002)
 
+# The demo's master key, from which each card's key is diversified by its
+# serial (:func:`card_key`).  Here, not in the simulator, because both ends of
+# the demo need it: the billing simulator issues tokens with it and the
+# demo's virtual cards carry the keys it gives.  A real billing system keeps
+# its master key in its key system, and no terminal ever sees it.
+DEMO_CARD_MASTER_KEY = b"KIOSK-DEMO-MK-01"
+
 
 def _aes_ecb(key: bytes, block: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QApplication, QGridLayout, QGroupBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
+from contract.card_token import DEMO_CARD_MASTER_KEY, card_key
+from drivers.pcsc.applet import DEMO_CARD, CardImage
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
 from kiosk.devices import KioskDevices
 
@@ -32,6 +34,11 @@ QPushButton:checked { background: #f4b400; border-color: #b07f00; font-weight: b
 QLabel, QCheckBox, QGroupBox, QPlainTextEdit { font-size: 12px; }
 QLabel#panelOffer { font-size: 14px; font-weight: bold; }
 """
+
+
+def demo_card_image() -> CardImage:
+    """The demo's card as issued: with its purchase key, so a top-up's write token is taken (or refused)."""
+    return CardImage.of(DEMO_CARD, purse_key=card_key(DEMO_CARD_MASTER_KEY, DEMO_CARD.serial))
 
 
 def describe_status(status: DeviceStatus) -> str:
@@ -59,6 +66,9 @@ class DevicePanel(QWidget):
         self.kiosk = kiosk
         self._status_labels: dict[str, QLabel] = {}
         self.buttons: dict[str, QPushButton] = {}  # by name, for tests and the tour
+        # One card for the whole demo, as a customer has one: what a top-up
+        # wrote on it is still on it when it is inserted again.
+        self.demo_card = demo_card_image()
         self.log = QPlainTextEdit(readOnly=True, maximumBlockCount=_LOG_LINES)
         self.log.setMinimumHeight(140)
         self.offer = QLabel(wordWrap=True)
@@ -132,13 +142,18 @@ class DevicePanel(QWidget):
         reader = self.devices.emulators.card_reader
         if reader is None:
             return box
-        self._button(grid, "Insert card", 1, 0, reader.insert, "card_insert", span=2)
+        self._button(grid, "Insert card", 1, 0, lambda: reader.insert(self.demo_card), "card_insert", span=2)
         self._button(grid, "Remove card", 1, 2, reader.remove, "card_remove", span=2)
         self._toggle(grid, "Card mute", 1, 4, reader.mute, "card_mute")
         self._toggle(grid, "Pull reader", 2, 0, lambda on: reader.unplug() if on else reader.plug(),
                      "reader_cable", span=2)
         self._toggle(grid, "Stop PC/SC", 2, 2, lambda on: reader.stop_service() if on else reader.start_service(),
                      "pcsc_service", span=2)
+        # One-shot faults of a top-up's purse write; the log line says when one is armed.
+        self._button(grid, "Pull the card during the next write", 3, 0, reader.pull_on_write,
+                     "card_pull_on_write", span=3)
+        self._button(grid, "Make the next write fail verification", 3, 3, reader.spoil_next_mac,
+                     "card_spoil_mac", span=3)
         return box
 
     def _group(self, title: str, device: str) -> tuple[QGroupBox, QGridLayout]:

@@ -16,7 +16,7 @@ PROJECT = ("app", "screens", "kiosk", "offline_store", "drivers", "contract")
 # What each layer may import of the project (and PySide6 only where it says so).
 MAY_IMPORT = {
     "contract": set(),
-    "drivers": {"drivers"},
+    "drivers": {"drivers", "contract"},
     "offline_store": {"offline_store", "contract"},
     "kiosk": {"kiosk", "contract", "offline_store", "drivers"},
     "screens": {"screens", "kiosk", "contract", "drivers", "PySide6"},

@@ -5,8 +5,11 @@ virtual card behind vpcd and the in-process emulator reader both answer with
 this object, so the demo and the tests talk to one implementation of the
 card.  Command semantics follow ISO/IEC 7816-4:2005 §7.1.1 (SELECT), §7.2.3
 (READ BINARY), §7.2.5 (UPDATE BINARY) and the status words of §5.1.3; the
-file layout is ``docs/card.md``.  Not modelled: access conditions, secure
-messaging and the tariff and write-back files of a real State Grid card.
+file layout is ``docs/card.md``.  The purse write (``04 D6 82 00``, a
+purchase's write token) is checked by :mod:`drivers.pcsc.card_purse`; a card
+with a purchase key takes its purse only that way, and the write-back file
+(EF 0005) is written by the meter with a plain UPDATE BINARY.  Not modelled:
+other access conditions, secure messaging on reads, the tariff files.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from drivers.pcsc import card_app
+from drivers.pcsc import card_app, write_back
 from drivers.pcsc.card_app import CardInfo
+from drivers.pcsc.card_purse import take_purse_write
+from drivers.pcsc.status_words import SW_NOT_ENOUGH_MEMORY, SW_SECURITY_NOT_SATISFIED, SW_SM_NOT_SUPPORTED
 
-SW_NOT_ENOUGH_MEMORY = 0x6A84
+_CLA_PROPRIETARY_SM = 0x04  # 7816-4 §5.1.1: CLA bits 4-3 = 01
 
 
 def _sw(sw: int) -> bytes:
@@ -26,24 +31,40 @@ def _sw(sw: int) -> bytes:
 
 @dataclass
 class CardImage:
-    """Everything on one card: its ATR and the EFs of its DF01 (None: no DF01).
+    """Everything on one card: its ATR, the EFs of its DF01 (None: no DF01), what it was issued with.
 
     Tests corrupt a card by editing ``files``; a card of another application
     (a bank card, another utility's) is an image without the DF; a worn card
-    answers READ BINARY of the files in ``read_faults`` with that status word
-    (e.g. 6581, memory failure).
+    answers READ BINARY of the files in ``read_faults``, and UPDATE of those
+    in ``write_faults``, with that status word (e.g. 6581, memory failure),
+    leaving the file as it was.
+
+    Put on the card when it was issued: ``purse_key``, its own 16-byte
+    purchase key (the master key diversified by its serial; None: a card
+    that takes no top-up), and ``hoarding_limit_fen``, the most its meter
+    may hold after a purchase (0: only the meters' ceiling).  A card with a
+    key takes its purse only through the MAC'd purse write.
     """
 
     atr: bytes
     files: dict[int, bytearray] | None = field(default_factory=dict)
     read_faults: dict[int, int] = field(default_factory=dict)
+    write_faults: dict[int, int] = field(default_factory=dict)
+    purse_key: bytes | None = None
+    hoarding_limit_fen: int = 0
 
     @classmethod
-    def of(cls, info: CardInfo) -> "CardImage":
+    def of(cls, info: CardInfo, *, purse_key: bytes | None = None, hoarding_limit_fen: int = 0) -> "CardImage":
+        """A card as issued: customer info, purse, an empty write-back file."""
+        if purse_key is not None and len(purse_key) != 16:
+            raise ValueError(f"a purchase key is 16 bytes, this one is {len(purse_key)}")
+        if not 0 <= hoarding_limit_fen <= card_app.MAX_BALANCE_FEN:
+            raise ValueError(f"hoarding limit {hoarding_limit_fen} fen is outside 0..{card_app.MAX_BALANCE_FEN}")
         return cls(card_app.atr_for_serial(info.serial or "0000000000000001"), {
             card_app.EF_CUSTOMER_INFO: bytearray(card_app.encode_customer_info(info)),
             card_app.EF_PURSE: bytearray(card_app.encode_purse(info.balance_fen, info.purchase_count)),
-        })
+            write_back.EF_WRITE_BACK: bytearray(write_back.EMPTY),
+        }, purse_key=purse_key, hoarding_limit_fen=hoarding_limit_fen)
 
     @classmethod
     def foreign(cls, serial: str = "00000000000000FF") -> "CardImage":
@@ -51,7 +72,8 @@ class CardImage:
         return cls(card_app.atr_for_serial(serial), None)
 
 
-_SFI_TO_FID = {card_app.SFI_CUSTOMER_INFO: card_app.EF_CUSTOMER_INFO, card_app.SFI_PURSE: card_app.EF_PURSE}
+_SFI_TO_FID = {card_app.SFI_CUSTOMER_INFO: card_app.EF_CUSTOMER_INFO, card_app.SFI_PURSE: card_app.EF_PURSE,
+               write_back.SFI_WRITE_BACK: write_back.EF_WRITE_BACK}
 
 
 class PrepaidCardApplet:
@@ -81,6 +103,8 @@ class PrepaidCardApplet:
         if len(apdu) < 4:
             return _sw(card_app.SW_WRONG_LENGTH)
         cla, ins, p1, p2 = apdu[:4]
+        if cla == _CLA_PROPRIETARY_SM:
+            return self._secure_command(ins, p1, p2, apdu[4:])
         if cla != 0x00:
             return _sw(card_app.SW_CLA_NOT_SUPPORTED)
         if ins == 0xA4:
@@ -152,12 +176,26 @@ class PrepaidCardApplet:
         if isinstance(target, bytes):
             return target
         fid, offset = target
+        if fid == card_app.EF_PURSE and self.image.purse_key is not None:
+            return _sw(SW_SECURITY_NOT_SATISFIED)  # credit goes on only with the billing system's MAC
         content = self.image.files[fid]
         data = rest[1:]
         if offset + len(data) > len(content):
             return _sw(SW_NOT_ENOUGH_MEMORY)
+        if fid in self.image.write_faults:
+            return _sw(self.image.write_faults[fid])
         content[offset:offset + len(data)] = data
         return _sw(card_app.SW_OK)
+
+    def _secure_command(self, ins: int, p1: int, p2: int, rest: bytes) -> bytes:
+        """CLA 04: only the purse write (UPDATE BINARY, SFI 2, offset 0) is a secure command here."""
+        if ins != 0xD6 or p1 != 0x80 | card_app.SFI_PURSE or p2 != 0:
+            return _sw(SW_SM_NOT_SUPPORTED)
+        files = self.image.files
+        if not self._in_df or files is None or card_app.EF_PURSE not in files:
+            return _sw(card_app.SW_FILE_NOT_FOUND)
+        self._current_ef = card_app.EF_PURSE
+        return _sw(take_purse_write(self.image, rest))
 
 
 # The card `make demo` and the device panel insert: the backend simulator's

@@ -1,7 +1,8 @@
 """``kiosk diag card``: the card reader from a technician's terminal.
 
     kiosk diag card --list                 the readers pcscd sees, and a card in each
-    kiosk diag card --reader NAME          wait for a card in NAME, print its ATR and account
+    kiosk diag card --reader NAME          wait for a card in NAME, print its ATR, account, purse
+                                           and write-back file (what its meter last reported)
 
 Every card gets its reader's name and its ATR in hex — ours, another
 utility's, a bank card, one that cannot be read: the ATR is what identifies
@@ -31,8 +32,10 @@ from drivers.pcsc import pcsc_api as api
 from drivers.pcsc.card_app import CardInfo
 from drivers.pcsc.emulator import EmulatedReader
 from drivers.pcsc.pcsc_api import PcscError, PcscSystem
+from drivers.pcsc.purse_write import PurseReadError, read_purse
 from drivers.pcsc.reader import (NO_READER, NOT_STARTED, PCSC_SERVICE_DOWN, READER_UNPLUGGED, CardError,
                                  CardInserted, CardReaderDriver)
+from drivers.pcsc.write_back import MeterStatus
 
 EXIT_OK = 0
 EXIT_SERVICE_DOWN = 3
@@ -42,6 +45,8 @@ EXIT_CARD_ERROR = 6
 
 _SERVICE_HELP = "start it with `systemctl start pcscd.socket` (or run `pcscd`), then try again"
 _NO_ATR = "the card did not answer the reset (mute, dirty contacts, or inserted the wrong way round)"
+_METER_FLAGS = ((MeterStatus.RELAY_OPEN, "supply cut off"), (MeterStatus.CREDIT_LOW, "credit below the alarm level"),
+                (MeterStatus.OVERDRAFT, "on overdraft"))
 _CARD_TYPES = {"OPEN_ACCOUNT": "open-account card", "PURCHASE": "purchase card", "REPLACEMENT": "replacement card"}
 
 
@@ -148,6 +153,7 @@ def _read_card(reader: str, timeout_s: float, out: TextIO, emulator: EmulatedRea
                 continue
             if isinstance(event, CardInserted):
                 _report_card(out, event)
+                _report_purse(out, driver)
                 return EXIT_OK
             if isinstance(event, CardError):
                 watch.look()
@@ -251,6 +257,29 @@ def describe_atr(atr: bytes) -> str:
 
 def _hex(data: bytes) -> str:
     return data.hex(" ").upper()
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+def _report_purse(out: TextIO, driver: CardReaderDriver) -> None:
+    """The purse read again, and the write-back file: what the card's meter last said."""
+    try:
+        reading = read_purse(driver)
+    except PurseReadError as error:
+        _print(out, f"write-back: could not be read ({error.reason}: {error.detail})")
+        return
+    report = reading.write_back
+    if report is None:
+        _print(out, "write-back: empty — the card has not been in its meter since it was issued")
+        return
+    flags = [name for flag, name in _METER_FLAGS if flag in report.status] or ["supply on"]
+    _print(out, f"write-back: meter {report.meter_no} on {report.written_at:%Y-%m-%d %H:%M}: "
+                f"{_yuan(report.remaining_fen)} left, overdraft {_yuan(report.overdraft_fen)}, "
+                f"loaded purchase {report.purchase_count}; {', '.join(flags)}")
+    if reading.meter_behind:
+        _print(out, f"            the card's purchase {reading.purchase_count} is not in the meter yet")
 
 
 def _report_card(out: TextIO, event: CardInserted) -> None:

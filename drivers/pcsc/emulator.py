@@ -6,8 +6,8 @@ transmit — and answers with the same card application as the virtual card
 behind vpcd (:class:`~drivers.pcsc.applet.PrepaidCardApplet`).  The driver
 cannot tell it from pcscd, so ``make demo`` runs the real driver on a machine
 without pcscd, and the device panel plays every fault through the scripting
-methods: insert, remove, mute, pull the card mid-exchange, unplug the reader,
-stop the service.  Failures carry the PC/SC return codes pcscd gives in the
+methods: insert, remove, mute, pull the card mid-exchange or mid-write,
+spoil a purse write's MAC, unplug the reader, stop the service.  Failures carry the PC/SC return codes pcscd gives in the
 same situation (see PLATFORM.md and :mod:`drivers.pcsc.pcsc_api`).
 """
 
@@ -19,7 +19,7 @@ import time
 from drivers.pcsc import pcsc_api as api
 from drivers.pcsc.applet import DEMO_CARD, CardImage, PrepaidCardApplet
 from drivers.pcsc.card_app import CardInfo
-from drivers.pcsc.card_faults import ScriptedCardFaults
+from drivers.pcsc.card_faults import Arrival, ScriptedCardFaults
 from drivers.pcsc.pcsc_api import PcscError, ReaderState
 
 EMULATED_READER_NAME = "Kiosk Emulated Reader 00 00"
@@ -28,8 +28,14 @@ EMULATED_READER_NAME = "Kiosk Emulated Reader 00 00"
 class EmulatedReader(ScriptedCardFaults):
     """One emulated reader and the card in it; every method is thread safe."""
 
-    def __init__(self, name: str = EMULATED_READER_NAME) -> None:
+    def __init__(self, name: str = EMULATED_READER_NAME, *, status_call_latency_s: float = 0.0) -> None:
+        """``status_call_latency_s``: how long a ``wait_change`` takes to reach the service, as a
+        SCardGetStatusChange takes its trip over pcscd's socket; a ``cancel`` in that time finds
+        nothing waiting and is lost, as it is with pcscd (tests of the driver's wake-up use it)."""
+        if not 0 <= status_call_latency_s <= 1:
+            raise ValueError(f"status_call_latency_s {status_call_latency_s} is outside 0..1")
         self.name = name
+        self.status_call_latency_s = status_call_latency_s
         self._cond = threading.Condition()
         self._applet: PrepaidCardApplet | None = None
         self._init_card_faults()
@@ -124,8 +130,10 @@ class _Context:
     def wait_change(self, name: str, known: int, timeout_s: float) -> ReaderState:
         reader = self._reader
         deadline = time.monotonic() + timeout_s
+        if reader.status_call_latency_s:
+            time.sleep(reader.status_call_latency_s)
         with reader._cond:
-            self._cancelled = False
+            self._cancelled = False  # SCardCancel reaches only a call already waiting in pcscd
             while True:
                 reader._check_service(self._epoch, "SCardGetStatusChange")
                 current = reader._state(name)
@@ -178,14 +186,23 @@ class _Card:
         reader = self._reader
         with reader._cond:
             self._check()
-            if reader._count_apdu_and_check_pull():
-                reader._applet = None
-                reader._changed()
-                raise PcscError(api.SCARD_E_NOT_TRANSACTED, "SCardTransmit")
+            action, apdu = reader._on_arrival(bytes(apdu))
+            if action is Arrival.PULL:
+                self._pulled()
             while reader._muted:
                 reader._cond.wait()
                 self._check()
-        return self._applet.process(apdu)
+        response = self._applet.process(apdu)
+        if action is Arrival.PULL_AFTER:
+            with reader._cond:
+                self._pulled()
+        return response
+
+    def _pulled(self) -> None:
+        """The card left mid-command: pcscd says "transaction failed" (PLATFORM.md).  Call with the lock held."""
+        self._reader._applet = None
+        self._reader._changed()
+        raise PcscError(api.SCARD_E_NOT_TRANSACTED, "SCardTransmit")
 
     def disconnect(self) -> None:
         pass

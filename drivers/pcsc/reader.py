@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Callable, Sequence
 
 from drivers.pcsc import pcsc_api as api
@@ -64,6 +65,13 @@ from drivers.status import CARD_READER, CardReaderDetail, DeviceState, DeviceSta
 log = logging.getLogger("kiosk.devices.card_reader")
 
 _SERVICE_HINT = "start it (systemctl start pcscd.socket) and check with `kiosk diag card --list`"
+# SCardCancel wakes only a SCardGetStatusChange already waiting in pcscd: one
+# sent while the worker is on its way into the call is lost, and the request
+# would wait out the poll.  So an exchange knocks again until the worker has
+# taken its request off the queue: soon at first (the way into the call is a
+# socket round trip, about a millisecond), then every _REWAKE_S at most.
+_FIRST_REWAKE_S = 0.001
+_REWAKE_S = 0.02
 
 EventListener = Callable[[CardEvent], None]
 
@@ -176,22 +184,33 @@ class CardReaderDriver(CardLifecycle):
         For worker threads (a top-up, the technician CLI) — never the GUI
         thread: it waits up to ``timeout_s`` (default: long enough for every
         APDU to time out and a pulled card to be seen).  Stops at the first
-        failure; never raises.
+        failure; never raises.  It never waits for the worker's poll: it
+        wakes the worker until the request is taken (see ``_REWAKE_S``).
         """
         request = ExchangeRequest(apdus)
         if self._thread is None:
             return request.result
-        self._requests.put(request)
-        self._wake_worker()
         wait = timeout_s if timeout_s is not None else self.apdu_timeout_s * (len(request.apdus) + 1) + \
             2 * self.poll_interval_s + REMOVAL_GRACE_S
-        if not request.done.wait(wait):
-            return ExchangeResult(error=CardError(CARD_MUTE, f"no answer within {wait:.1f} s", self._reader or ""))
+        deadline = time.monotonic() + wait
+        self._requests.put(request)
+        self._wake_worker()
+        knock_s = _FIRST_REWAKE_S
+        while not request.done.wait(min(knock_s, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return ExchangeResult(error=CardError(CARD_MUTE, f"no answer within {wait:.1f} s", self._reader or ""))
+            if not self._requests.empty():  # not taken yet: the last cancel may have been lost
+                self._cancel_wait()
+            knock_s = min(2 * knock_s, _REWAKE_S)
         return request.result
 
     # ------------------------------------------------------------- worker
     def _wake_worker(self) -> None:
-        self._wake.set()
+        self._wake.set()  # an Event keeps it: a pause that starts later ends at once
+        self._cancel_wait()
+
+    def _cancel_wait(self) -> None:
+        """End the worker's SCardGetStatusChange, if it is waiting in one yet (else lost: see _REWAKE_S)."""
         context = self._context
         if context is not None:
             context.cancel()

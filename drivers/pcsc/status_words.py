@@ -18,6 +18,14 @@ SW_OFFSET_OUT_OF_FILE = 0x6B00
 SW_INS_NOT_SUPPORTED = 0x6D00
 SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_NO_DIAGNOSIS = 0x6F00
+# The purse write (docs/card.md, "Writing a purchase to the card").
+SW_MEMORY_FAILURE = 0x6581
+SW_SM_NOT_SUPPORTED = 0x6882
+SW_SECURITY_NOT_SATISFIED = 0x6982
+SW_CONDITIONS_NOT_SATISFIED = 0x6985
+SW_WRONG_MAC = 0x6988
+SW_WRONG_DATA = 0x6A80
+SW_NOT_ENOUGH_MEMORY = 0x6A84
 
 _SW_MEANINGS = {
     0x9000: "normal processing",
@@ -25,13 +33,16 @@ _SW_MEANINGS = {
     0x6282: "end of file reached before reading Le bytes",
     0x6581: "memory failure",
     0x6700: "wrong length",
+    0x6882: "secure messaging not supported",
     0x6981: "command incompatible with file structure",
     0x6982: "security status not satisfied",
     0x6985: "conditions of use not satisfied",
     0x6986: "command not allowed (no current EF)",
     0x6988: "incorrect secure messaging data objects",
+    0x6A80: "incorrect parameters in the command data field",
     0x6A81: "function not supported",
     0x6A82: "file or application not found",
+    0x6A84: "not enough memory space in the file",
     0x6A86: "incorrect parameters P1-P2",
     0x6B00: "wrong parameters P1-P2 (offset outside the EF)",
     0x6D00: "instruction code not supported or invalid",

@@ -19,8 +19,12 @@ is re-made in a loop, so the card comes back after pcscd restarts.
 
     python -m drivers.pcsc.virtual_card --account 3201100017
 
-runs one for the demo; type ``remove``, ``insert``, ``mute``, ``unmute`` or
-``quit`` on its standard input.
+runs one for the demo; type ``remove``, ``insert``, ``mute``, ``unmute``,
+``pull-on-write``, ``spoil-mac`` or ``quit`` on its standard input.  For
+top-ups give it the card's own purchase key (``--card-key``, 32 hex digits:
+the billing system's master key diversified by the serial,
+``contract.card_token.card_key``); without one it refuses every purse write
+(6982).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import threading
 from drivers.pcsc import card_app
 from drivers.pcsc.applet import DEMO_CARD, CardImage, PrepaidCardApplet
 from drivers.pcsc.card_app import CardInfo
-from drivers.pcsc.card_faults import ScriptedCardFaults
+from drivers.pcsc.card_faults import Arrival, ScriptedCardFaults
 
 log = logging.getLogger("kiosk.devices.virtual_card")
 
@@ -198,33 +202,67 @@ class VirtualCard(ScriptedCardFaults):
                 elif code == _GET_ATR:
                     self._send(sock, applet.atr)
                 continue
-            if not self._answer_allowed(applet):
+            action, message = self._arrival(sock, applet, message)
+            if action is Arrival.PULL:
                 raise _Gone()
-            self._send(sock, applet.process(message))
+            response = applet.process(message)
+            if action is Arrival.PULL_AFTER:
+                self._take_out(applet)
+                raise _Gone()  # written, never answered: the connection drops
+            self._send(sock, response)
 
-    def _answer_allowed(self, applet: PrepaidCardApplet) -> bool:
-        """Count the APDU; pull the card or hold it while muted; False if gone."""
+    def _arrival(self, sock: socket.socket, applet: PrepaidCardApplet, apdu: bytes) -> tuple[Arrival, bytes]:
+        """Count the APDU and apply the scripted faults; hold it while muted; PULL if the card left meanwhile.
+
+        A held APDU is dropped, never executed, when vpcd closes the link
+        meanwhile (pcscd stopped, the reader gone): a card without power
+        does nothing."""
         with self._cond:
-            if self._count_apdu_and_check_pull():
-                if self._applet is applet:
-                    self._applet = None
-                return False
-            self._cond.wait_for(lambda: not self._muted or self._stopping or self._applet is not applet)
-            return not self._stopping and self._applet is applet
+            action, apdu = self._on_arrival(apdu)
+            if action is Arrival.PULL:
+                self._take_out(applet)
+                return action, apdu
+            while self._muted and not self._stopping and self._applet is applet:
+                if self._link_closed(sock):
+                    return Arrival.PULL, apdu
+                self._cond.wait(_POLL_S)
+            if self._stopping or self._applet is not applet:
+                return Arrival.PULL, apdu
+            return action, apdu
+
+    @staticmethod
+    def _link_closed(sock: socket.socket) -> bool:
+        try:
+            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, TimeoutError):  # nothing to read: the link is up
+            return False
+        except OSError:
+            return True
+
+    def _take_out(self, applet: PrepaidCardApplet) -> None:
+        with self._cond:
+            if self._applet is applet:
+                self._applet = None
 
 
 # ----------------------------------------------------------------- demo entry point
+_COMMANDS = ("insert", "remove", "mute", "unmute", "pull-on-write", "spoil-mac")
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m drivers.pcsc.virtual_card",
         description="A virtual prepaid meter card in vpcd's reader (needs pcscd with vsmartcard-vpcd). "
-                    "Commands on standard input: insert, remove, mute, unmute, quit.")
+                    "Commands on standard input: " + ", ".join(_COMMANDS) + ", quit.")
     parser.add_argument("--utility", choices=[u.value for u in card_app.Utility], default=DEMO_CARD.utility.value)
     parser.add_argument("--account", default=DEMO_CARD.account_no, help="account number (户号), digits")
     parser.add_argument("--meter", default=DEMO_CARD.meter_no, help="meter number, 12 digits")
     parser.add_argument("--balance-fen", type=int, default=DEMO_CARD.balance_fen, help="credit on the card, in fen")
     parser.add_argument("--purchases", type=int, default=DEMO_CARD.purchase_count, help="purchase count")
     parser.add_argument("--serial", default=DEMO_CARD.serial, help="card serial, 16 hex digits")
+    parser.add_argument("--card-key", default="", help="the card's purchase key, 32 hex digits (none: no top-up)")
+    parser.add_argument("--hoarding-limit-fen", type=int, default=0,
+                        help="most the meter may hold after a purchase, in fen (0: the meters' ceiling)")
     parser.add_argument("--host", default="127.0.0.1", help="where vpcd listens (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=VPCD_PORT, help=f"vpcd's port (default {VPCD_PORT})")
     return parser.parse_args(argv)
@@ -235,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     info = CardInfo(card_app.Utility(args.utility), args.account, args.meter, card_app.CardType.PURCHASE,
                     args.balance_fen, args.purchases, args.serial)
     try:
-        image = CardImage.of(info)
-    except card_app.CardFormatError as error:
+        key = bytes.fromhex(args.card_key) if args.card_key else None
+        image = CardImage.of(info, purse_key=key, hoarding_limit_fen=args.hoarding_limit_fen)
+    except (card_app.CardFormatError, ValueError) as error:
         print(f"virtual card: {error}", file=sys.stderr)
         return 2
     card = VirtualCard(args.host, args.port)
@@ -250,10 +289,11 @@ def main(argv: list[str] | None = None) -> int:
             command = line.strip().lower()
             if command == "quit":
                 break
-            action = {"insert": lambda: card.insert(image), "remove": card.remove,
-                      "mute": card.mute, "unmute": lambda: card.mute(False)}.get(command)
+            action = {"insert": lambda: card.insert(image), "remove": card.remove, "mute": card.mute,
+                      "unmute": lambda: card.mute(False), "pull-on-write": card.pull_on_write,
+                      "spoil-mac": card.spoil_next_mac}.get(command)
             if action is None:
-                print("commands: insert, remove, mute, unmute, quit", flush=True)
+                print(f"commands: {', '.join(_COMMANDS)}, quit", flush=True)
                 continue
             action()
             print(f"virtual card: {command}", flush=True)

@@ -1,4 +1,5 @@
-"""Demo accounts for the backend simulator (docs/api.md, "Simulator seed accounts").
+"""Demo accounts and prepaid cards for the backend simulator (docs/api.md,
+"Simulator seed accounts" and "Simulator seed cards").
 
 Every scenario the kiosk must handle has one account here: something owed,
 nothing owed, closed, a long bill history, for each utility.  Account numbers
@@ -22,6 +23,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contract.account_number import luhn_check_digit
+# The demo master key the simulator issues write tokens with (re-exported
+# here for its old importers); it lives in contract/ so that the demo's
+# virtual cards (drivers/) know it too.
+from contract.card_token import DEMO_CARD_MASTER_KEY as DEMO_CARD_MASTER_KEY
 
 
 def _luhn(body: str) -> str:
@@ -194,3 +199,60 @@ def _shift(period: str, months: int) -> str:
 
 def _previous_month(today: date) -> str:
     return _shift(f"{today.year:04d}-{today.month:02d}", -1)
+
+
+# --- Prepaid meter cards (docs/api.md, "Simulator seed cards") ----------------
+
+DEMO_CARDS: dict[str, str] = {
+    # The card `make demo` and the device panel insert (drivers/pcsc/applet.py,
+    # DEMO_CARD): electricity_arrears's meter, three purchases so far.
+    "electricity_card": "5A4B000000000017",
+    "water_card": "5A4B000000000025",  # water_arrears: arrears are settled first
+    "gas_card": "5A4B000000000033",  # gas_paid_up
+    # electricity_paid_up's old card, reported lost and replaced (挂失补卡).
+    "electricity_card_replaced": "5A4B000000000041",
+    # Of our format, deliberately absent from the seed: "card not found".
+    "card_unknown": "5A4B0000000000FF",
+}
+
+
+@dataclass(frozen=True)
+class _CardScenario:
+    account: str  # the DEMO_ACCOUNTS scenario the card belongs to
+    meter_no: str
+    purchase_count: int  # purchases issued to the card so far, all written
+    status: str = "active"
+
+
+# Per utility: the smallest and largest purchase, the hoarding limit
+# (囤积上限: the most credit a meter may hold), and whether arrears are
+# settled out of a purchase before any credit goes on the card.
+CARD_LIMITS: dict[str, dict[str, Any]] = {
+    "electricity": {"min_purchase_fen": 1000, "max_purchase_fen": 200000,
+                    "hoarding_limit_fen": 500000, "arrears_first": False},
+    "water": {"min_purchase_fen": 1000, "max_purchase_fen": 50000,
+              "hoarding_limit_fen": 100000, "arrears_first": True},
+    "gas": {"min_purchase_fen": 2000, "max_purchase_fen": 100000,
+            "hoarding_limit_fen": 200000, "arrears_first": True},
+}
+
+_CARD_SCENARIOS: dict[str, _CardScenario] = {
+    "electricity_card": _CardScenario("electricity_arrears", "000012345678", 3),
+    "water_card": _CardScenario("water_arrears", "000060120001", 7),
+    "gas_card": _CardScenario("gas_paid_up", "000051012002", 12),
+    "electricity_card_replaced": _CardScenario("electricity_paid_up", "000032011002", 5, status="cancelled"),
+}
+
+
+def seed_cards() -> list[dict[str, Any]]:
+    """Every seeded card as the simulator keeps it: serial, account, meter,
+    status (active or cancelled), its purchase count, its utility's limits.
+    No purchase is unwritten: every card shows the count the billing system
+    last issued."""
+    cards = []
+    for name, s in _CARD_SCENARIOS.items():
+        utility, account_no = DEMO_ACCOUNTS[s.account]
+        cards.append({"card_serial": DEMO_CARDS[name], "utility": utility, "account_no": account_no,
+                      "meter_no": s.meter_no, "status": s.status, "purchase_count": s.purchase_count,
+                      **CARD_LIMITS[utility]})
+    return cards

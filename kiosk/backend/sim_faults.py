@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from contract.purchase import PurchaseRefusal
+from kiosk.backend.sim_card_rules import purchase_error
 from kiosk.backend.sim_messages import _error, _json_reply, _Reply, _Request
 
 if TYPE_CHECKING:
     from kiosk.backend.sim_billing import _Billing
+    from kiosk.backend.sim_purchases import _Purchases
 
 log = logging.getLogger("kiosk.backend.simulator")
 
 FAULT_KINDS = ("delay", "http_500", "drop", "malformed_json", "html_error", "drop_after_commit",
-               "booked_then_500_final", "booked_then_huge_numbers", "booked_then_malformed")
+               "booked_then_500_final", "booked_then_huge_numbers", "booked_then_malformed",
+               "issue_refused", "token_never_issued", "confirm_lost")
+# The card purchase faults (docs/api.md, "Simulator only") hit one endpoint
+# each, whatever their path_prefix says beyond it: the payment of a purchase
+# (the key system refuses the token, or never makes it) or its confirmation
+# (lost on the way: the card is written, the billing system never hears so).
+_PURCHASE_PAYMENT = re.compile(r"/api/v1/purchases/[^/]+/payment")
+_PURCHASE_CONFIRM = re.compile(r"/api/v1/purchases/[^/]+/confirm")
+_FAULT_TARGETS = {"issue_refused": _PURCHASE_PAYMENT, "token_never_issued": _PURCHASE_PAYMENT,
+                  "confirm_lost": _PURCHASE_CONFIRM}
 # The "booked_then_*" faults do the work, then answer with something a kiosk
 # cannot use: a 500 that says "do not retry", numbers that fit no 64-bit
 # integer, or a body cut short.  The kiosk must learn the truth from
@@ -92,7 +105,8 @@ class _Faults:
         """The fault for a request to ``path``, using up one of its count."""
         with self._lock:
             for fault in self._faults:
-                if path.startswith(fault.path_prefix):
+                target = _FAULT_TARGETS.get(fault.kind)
+                if path.startswith(fault.path_prefix) and (target is None or target.fullmatch(path)):
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count == 0:
@@ -101,11 +115,21 @@ class _Faults:
         return None
 
 
-def _with_fault(billing: _Billing, request: _Request, fault: _Fault | None) -> _Reply | None:
-    """The reply to send, or None to close the connection without one."""
+def _with_fault(billing: _Billing | _Purchases, request: _Request, fault: _Fault | None) -> _Reply | None:
+    """The reply to send, or None to close the connection without one.
+
+    ``billing`` is the part of the billing system the path belongs to: the
+    accounts and payments, or the card purchases (which alone see the
+    purchase faults, by their targets)."""
     if fault is None:
         return billing.handle(request)
     log.info("fault %s on %s %s", fault.kind, request.method, request.path)
+    if fault.kind == "issue_refused":  # refused before anything is booked: a 4xx stores nothing
+        return purchase_error(422, PurchaseRefusal.ISSUE_REFUSED, "the key system refused the write token")
+    if fault.kind == "token_never_issued":
+        return billing.handle(request, hold_issue=True)  # type: ignore[call-arg]
+    if fault.kind == "confirm_lost":
+        return None  # lost on the way: nothing recorded, no answer
     if fault.kind == "delay":
         time.sleep(fault.seconds)
         return billing.handle(request)

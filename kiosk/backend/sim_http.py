@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = simulator._control(request)
             else:
                 simulator._note_request(request)
-                reply = _with_fault(simulator._billing, request, simulator._faults.take(request.path))
+                reply = _with_fault(simulator._api_for(request.path), request, simulator._faults.take(request.path))
         except Exception:  # a bug in the simulator must still answer like a server
             log.exception("simulator failed on %s %s", request.method, request.path)
             reply = _error(500, "INTERNAL_ERROR")

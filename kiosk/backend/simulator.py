@@ -10,6 +10,9 @@ Two layers, kept apart as in python-escpos (protocol apart from transport):
   behaviour: requests in, replies out, no sockets.  Its state (accounts,
   tokens, postings, and the calls for staff of sim_assistance.py) is guarded
   by one lock, so concurrent requests serialise like transactions would.
+  The prepaid card purchases (:class:`_Purchases`, sim_purchases.py: cards,
+  purchases, write tokens made with the card master key) answer the
+  ``/cards`` and ``/purchases`` paths under the same lock.
 * :class:`_Handler` (kiosk/backend/sim_http.py) is the HTTP transport, and
   the only place faults (kiosk/backend/sim_faults.py) are injected: a delay,
   a 500, a dropped connection, a broken body, a reverse proxy's HTML page, or
@@ -23,16 +26,18 @@ fault injection, what was received, and the /_sim/ control endpoints.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
 import time
 from typing import Any, Iterable
 
-from kiosk.backend.seed import DEMO_ACCOUNTS, seed_accounts
+from kiosk.backend.seed import DEMO_ACCOUNTS, DEMO_CARD_MASTER_KEY, DEMO_CARDS, seed_accounts, seed_cards
 from kiosk.backend.sim_billing import ACCEPTED_DENOMINATIONS_FEN, _Billing, now_iso
 from kiosk.backend.sim_faults import FAULT_KINDS, _Faults
 from kiosk.backend.sim_http import _Server
+from kiosk.backend.sim_purchases import _Purchases
 from kiosk.backend.sim_messages import _error, _json_reply, _Refused, _Reply, _Request
 
 # Names the old single-module simulator offered, importable from here as before.
@@ -50,6 +55,9 @@ class BackendSimulator:
     It implements docs/api.md exactly, plus fault injection and the
     "Simulator only" control endpoints.  ``accounts`` are account objects in
     their wire format; by default :func:`kiosk.backend.seed.seed_accounts`.
+    ``cards`` are prepaid card records as :func:`kiosk.backend.seed.seed_cards`
+    makes them (the default), and ``card_master_key`` the 16-byte key each
+    card's key is diversified from (contract/card_token.py).
     """
 
     def __init__(
@@ -59,11 +67,14 @@ class BackendSimulator:
         terminal_secret: str = "demo-terminal-secret",
         accounts: Iterable[dict[str, Any]] | None = None,
         token_ttl_s: int = 3600,
+        cards: Iterable[dict[str, Any]] | None = None,
+        card_master_key: bytes = DEMO_CARD_MASTER_KEY,
     ) -> None:
         self._address = (host, port)
         self._billing = _Billing(
             terminal_secret, seed_accounts() if accounts is None else accounts, token_ttl_s
         )
+        self._purchases = _Purchases(self._billing, seed_cards() if cards is None else cards, card_master_key)
         self._faults = _Faults()
         self._seen_lock = threading.Lock()
         self._seen: list[tuple[str, str]] = []
@@ -164,6 +175,28 @@ class BackendSimulator:
             return [dict(c) for c in self._billing.assistance.calls]
 
     @property
+    def purchases(self) -> list[dict[str, Any]]:
+        """Every card purchase ordered, oldest first, as GET /purchases/{no} answers it (a copy)."""
+        with self._billing.lock:
+            return [json.loads(json.dumps(p)) for p in self._purchases.purchases.values()]
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """Every prepaid card as the billing system keeps it, with its purchase count now (a copy)."""
+        with self._billing.lock:
+            return [dict(c) for c in self._purchases.cards.values()]
+
+    def cancel_card(self, card_serial: str) -> None:
+        """The card is reported lost or replaced: its purchases and orders are refused (CARD_CANCELLED)."""
+        with self._billing.lock:
+            self._purchases.cancel_card(card_serial)
+
+    def issue_held_tokens(self) -> int:
+        """After token_never_issued: the key system recovers and issues every token it held back."""
+        with self._billing.lock:
+            return self._purchases.issue_held()
+
+    @property
     def request_log(self) -> list[tuple[str, str]]:
         """(method, path) of every API request received, faulted or not."""
         with self._seen_lock:
@@ -173,11 +206,23 @@ class BackendSimulator:
         with self._seen_lock:
             self._seen.append((request.method, request.path))
 
+    def _api_for(self, path: str) -> _Billing | _Purchases:
+        """The part of the billing system a path of the API belongs to."""
+        if path.startswith(("/api/v1/cards/", "/api/v1/purchases/")) or path == "/api/v1/purchases":
+            return self._purchases
+        return self._billing
+
     def _control(self, request: _Request) -> _Reply:
         """The /_sim/ endpoints: no token, never faulted."""
         route = (request.method, request.path.rstrip("/"))
         if route == ("GET", "/_sim/postings"):
             return _json_reply(200, {"postings": self.postings})
+        if route == ("GET", "/_sim/purchases"):
+            return _json_reply(200, {"purchases": self.purchases})
+        if route == ("GET", "/_sim/cards"):
+            return _json_reply(200, {"cards": self.cards})
+        if route == ("POST", "/_sim/purchases/issue-held"):
+            return _json_reply(200, {"issued": self.issue_held_tokens()})
         if route == ("GET", "/_sim/assistance"):
             return _json_reply(200, {"calls": self.assistance_calls})
         if route == ("GET", "/_sim/faults"):
@@ -213,7 +258,8 @@ def run_simulator(port: int, host: str = "127.0.0.1") -> None:
     """Serve until Ctrl+C (``kiosk backend-sim --port N``)."""
     simulator = BackendSimulator(host=host, port=port).start()
     accounts = ", ".join(f"{name}={u}/{no}" for name, (u, no) in DEMO_ACCOUNTS.items())
-    print(f"Backend simulator on {simulator.url} - demo accounts: {accounts}", flush=True)
+    cards = ", ".join(f"{name}={serial}" for name, serial in DEMO_CARDS.items())
+    print(f"Backend simulator on {simulator.url} - demo accounts: {accounts}; demo cards: {cards}", flush=True)
     try:
         while True:
             time.sleep(3600)

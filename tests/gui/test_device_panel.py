@@ -13,6 +13,11 @@ from typing import Iterator
 import pytest
 from PySide6.QtTest import QTest
 
+from contract.card_token import DEMO_CARD_MASTER_KEY, PurseUpdate, WriteToken
+from drivers.pcsc import card_app
+from drivers.pcsc.applet import DEMO_CARD
+from drivers.pcsc.purse_write import WRONG_MAC, WriteOutcome, write_purse
+from drivers.pcsc.reasons import CARD_PULLED
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER
 from kiosk.journey_state import Step
 from offline_store.device_archive import DeviceArchive
@@ -119,6 +124,63 @@ def test_a_card_inserted_on_the_panel_leads_to_the_account_overview(kiosk_and_pa
     assert kiosk.window.overview.take_card.text() == "离开前请取回您的表卡。"
     bar = kiosk.window.step_bar
     assert "插入表卡" in bar.labels[0].text() and "读取户号" in bar.labels[1].text()  # not "enter the number"
+
+
+def _inserted_demo_card(panel) -> None:
+    tap(panel.buttons["card_insert"])
+    wait_until(lambda: panel.devices.card_reader.card is not None, timeout_s=DEVICE_TIMEOUT_S,
+               what="the driver to announce the demo card")
+
+
+def _next_purchase() -> WriteToken:
+    """The billing system's token for the demo card's next purchase: 200 yuan, purchase count 4."""
+    return WriteToken.issue(DEMO_CARD_MASTER_KEY, PurseUpdate(DEMO_CARD.serial, "DEMO-P-0004", 20000, 4))
+
+
+def _purse_on(panel) -> tuple[int, int]:
+    return card_app.parse_purse(bytes(panel.demo_card.files[card_app.EF_PURSE]))
+
+
+def test_the_demo_card_takes_the_billing_systems_token(kiosk_and_panel):
+    _, panel = kiosk_and_panel
+    _inserted_demo_card(panel)
+
+    result = write_purse(panel.devices.card_reader, _next_purchase())
+
+    assert result.outcome is WriteOutcome.WRITTEN, result.detail
+    assert _purse_on(panel) == (20000, 4)
+
+
+def test_pull_during_the_next_write_takes_the_card_out_as_the_write_arrives(kiosk_and_panel):
+    _, panel = kiosk_and_panel
+    reader = panel.devices.emulators.card_reader
+    _inserted_demo_card(panel)
+
+    tap(panel.buttons["card_pull_on_write"])
+    result = write_purse(panel.devices.card_reader, _next_purchase())
+
+    assert (result.outcome, result.reason) == (WriteOutcome.UNKNOWN, CARD_PULLED), result.detail
+    assert reader.writes_seen == 1 and not reader.card_present
+    assert _purse_on(panel) == (5000, 3)  # pulled before the card took it
+    assert "› Pull the card during the next write" in panel.log.toPlainText()
+
+    wait_until(lambda: panel.devices.card_reader.card is None, timeout_s=DEVICE_TIMEOUT_S,
+               what="the driver to see the card gone")
+    _inserted_demo_card(panel)  # the customer puts it back: the write is made up (补写卡)
+    assert write_purse(panel.devices.card_reader, _next_purchase()).outcome is WriteOutcome.WRITTEN
+
+
+def test_fail_verification_spoils_only_the_next_writes_mac(kiosk_and_panel):
+    _, panel = kiosk_and_panel
+    _inserted_demo_card(panel)
+
+    tap(panel.buttons["card_spoil_mac"])
+    refused = write_purse(panel.devices.card_reader, _next_purchase())
+
+    assert (refused.outcome, refused.reason, refused.sw) == (WriteOutcome.REFUSED, WRONG_MAC, 0x6988)
+    assert _purse_on(panel) == (5000, 3)
+    assert "› Make the next write fail verification" in panel.log.toPlainText()
+    assert write_purse(panel.devices.card_reader, _next_purchase()).outcome is WriteOutcome.WRITTEN
 
 
 def test_a_note_fed_outside_a_payment_is_not_taken(kiosk_and_panel):
