@@ -45,6 +45,7 @@ class MaintenanceController(QObject):
         self.current: MaintPage | None = None
         self._io = threading.Lock()  # one maintenance operation at a time
         self._running = 0
+        self._render_queued = False
         self.window.hidden_spot_tapped.connect(self._spot_tapped)
         self._idle = QTimer(self, interval=1000, timeout=self._idle_tick)
 
@@ -91,6 +92,7 @@ class MaintenanceController(QObject):
             self.screen.logout_requested.connect(lambda: self.logout("user"))
         self.current = None
         self.window.show_maintenance(self.screen)
+        self._switch(lambda switch: switch.maintenance_open("nobody yet, at the login page"))
         self.run(lambda parts: parts.opened(), lambda _: self._after_open())
 
     def _after_open(self) -> None:
@@ -100,8 +102,9 @@ class MaintenanceController(QObject):
         self.pages.show_login()
         self.render()
 
-    def close(self) -> None:
-        """Back to the customer side (after a logout, or "Cancel" at the login)."""
+    def close(self, why: str = "user") -> None:
+        """Back to the customer side (after a logout, or "Cancel" at the login); audited with ``why``
+        ("user", "idle") in one operation, so nothing can audit it first with another reason."""
         if not self.is_open:
             return
         self._idle.stop()
@@ -109,18 +112,27 @@ class MaintenanceController(QObject):
         self.screen.wipe()
         self.current = None
         self.window.hide_maintenance()
-        self.run(lambda parts: parts.closed(), lambda _: (self.kiosk_app.render(), self.kiosk_app.heartbeat()))
+        self._switch(lambda switch: switch.maintenance_closed())
         self.kiosk_app.render()
+        self.kiosk_app.heartbeat()
+        self.run(lambda parts: parts.closed(why), lambda _: None)
+
+    def _switch(self, change) -> None:
+        """The service switch's in-memory state (the screen open or not): here, so the level changes
+        with the screen, not a worker's turn later."""
+        switch = getattr(self.kiosk_app.services, "switch", None)
+        if switch is not None:
+            change(switch)
 
     # -- logged in ----------------------------------------------------------------
     def logged_in(self) -> None:
         self.current = None
-        self.show_page(self.shell_view().pages[0])
+        pages = self.shell_view().pages
+        self.show_page(pages[0])
+        self.pages.build_soon(pages[1:])
 
     def logout(self, why: str) -> None:
-        """Audited with ``why`` ("user", "idle"); closing the screen after it finds nobody logged in."""
-        self.run(lambda parts: parts.session.logout(why), lambda _: None)
-        self.close()
+        self.close(why)
 
     def show_page(self, page: MaintPage) -> None:
         session = self.parts.session
@@ -152,6 +164,16 @@ class MaintenanceController(QObject):
             return ShellView(busy=self.busy)
         view = ShellView.logged_in(session.user, session.role, self.current, int(session.idle_left_s()))
         return view if not self.busy else ShellView(**{**view.__dict__, "busy": True})
+
+    def render_soon(self) -> None:
+        """One render for a burst of news (statuses and test notes come several per turn)."""
+        if not self._render_queued:
+            self._render_queued = True
+            QTimer.singleShot(0, self, self._render_queued_now)
+
+    def _render_queued_now(self) -> None:
+        self._render_queued = False
+        self.render()
 
     def render(self) -> None:
         if self.screen is None or not self.is_open:

@@ -35,15 +35,29 @@ class PageWiring:
         self.current = self.login
         self.login.open()
 
-    def show(self, page: MaintPage) -> None:
+    def wiring(self, page: MaintPage):
+        """The page's wiring and widget, built (its modules imported) on first use."""
         wiring = self._pages.get(page)
         if wiring is None:
             module, name = _WIRING[page]
             wiring = getattr(importlib.import_module(module), name)(self.controller)
             self._pages[page] = wiring
             self.controller.screen.set_page(page, wiring.widget)
-        self.current = wiring
-        wiring.open()
+        return wiring
+
+    def show(self, page: MaintPage) -> None:
+        self.current = self.wiring(page)
+        self.current.open()
+
+    def build_soon(self, pages: tuple[MaintPage, ...]) -> None:
+        """Build the pages not built yet, one per event-loop turn (idle time after a login), so the
+        first tap on each is as quick as the next."""
+        from PySide6.QtCore import QTimer
+
+        missing = [page for page in pages if page not in self._pages]
+        if missing:
+            self.wiring(missing[0])
+            QTimer.singleShot(0, self.controller, lambda: self.build_soon(pages))
 
     def render(self, ctx) -> None:
         if self.current is not None:

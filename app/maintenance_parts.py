@@ -56,13 +56,11 @@ class MaintenanceParts:
         return self.session.user or LOGIN_PAGE
 
     def opened(self) -> None:
-        """The screen is up: the machine is out of service meanwhile and takes no note."""
+        """The screen is up (the controller told the switch already): the acceptor takes no note."""
         self.session.entry()
-        self.switch.maintenance_open(LOGIN_PAGE)
         acceptor = getattr(self.devices, "acceptor", None)
         if acceptor is not None:
             acceptor.inhibit()
 
-    def closed(self) -> None:
-        self.session.logout("user")  # audits a login page left or cancelled, too
-        self.switch.maintenance_closed()
+    def closed(self, why: str = "user") -> None:
+        self.session.logout(why)  # audits a login page left or cancelled, too

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.assembly import build_kiosk
 from app.tour_hands import ManualClock, tap, wait_until
+from app.tour_maintenance import TourMaintenance, give_tour_accounts
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import KioskConfig, default_config
@@ -66,6 +67,7 @@ class Tour:
         config = replace(config, storage=replace(config.storage, data_dir=self._data.name,
                                                  key_file=os.path.join(self._data.name, "journal.key"),
                                                  backup_dir=os.path.join(self._data.name, "backup")))
+        give_tour_accounts(config)  # as an installer sets them at the console, before the kiosk starts
         self.whole = build_kiosk(config, backend_url=self.sim.url, clock=self.clock, realistic_emulators=False)
         self.kiosk, self.devices = self.whole.controller, self.whole.devices
         self.window = self.kiosk.window
@@ -211,6 +213,8 @@ class Tour:
 
         self.visit_payment_states(lang)
         self.visit_device_states(lang)
+        if not elder:  # staff screens have no elder mode
+            TourMaintenance(self).visit(lang)
 
         self.home(lang)
         self.sim.inject("drop", path_prefix="/api/v1/terminals")

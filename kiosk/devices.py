@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from drivers.device import DeviceSetting
-from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceStatus
+from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
 from kiosk.config import DevicesConfig
 
 log = logging.getLogger("kiosk.devices")
@@ -40,6 +41,13 @@ ACCEPTOR_SILENCE_S = 1.0
 PRINTER_STATUS_INTERVAL_S = 2.0
 CARD_POLL_S = 0.3
 STOP_TIMEOUT_S = 3.0
+# A reset waits this long for the acceptor to settle (a real one stacks a note
+# in about a second), then for the restarted driver's first word.
+RESET_SETTLE_S = 5.0
+RESET_REPORT_S = 3.0
+_RESET_POLL_S = 0.02
+# What a driver says before it has heard its device: not yet a result of the reset.
+_NOT_YET = frozenset({"CONNECTING", "NOT_STARTED", "STOPPED"})
 
 StatusListener = Callable[[DeviceStatus], None]
 CardListener = Callable[[object], None]
@@ -52,6 +60,18 @@ class Emulators:
     acceptor: object | None = None  # drivers.id003.emulator.AcceptorEmulator
     printer: object | None = None  # drivers.escpos.emulator.PrinterEmulator
     card_reader: object | None = None  # drivers.pcsc.emulator.EmulatedReader
+
+
+class ResetRefused(Exception):
+    """A device reset that was not done: ``code`` (NOT_FITTED, NOT_SETTLED, DID_NOT_STOP,
+    NOT_STARTABLE, STOPPING) for the screen to choose its words by, ``detail`` the
+    technician's sentence."""
+
+    def __init__(self, device: str, code: str, detail: str) -> None:
+        super().__init__(f"{device}: {code}: {detail}")
+        self.device = device
+        self.code = code
+        self.detail = detail
 
 
 class KioskDevices:
@@ -67,6 +87,8 @@ class KioskDevices:
         self.card_reader = None  # drivers.pcsc.reader.CardReaderDriver
         self._started = threading.Event()
         self._on_acceptor_event: Callable[[object], None] | None = None
+        self._on_status: StatusListener | None = None
+        self._on_card_event: CardListener | None = None
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -107,6 +129,7 @@ class KioskDevices:
         The GUI runs it through its one background helper; :meth:`start` runs
         it on a thread of its own for callers without an event loop."""
         self._on_acceptor_event = on_acceptor_event
+        self._on_status, self._on_card_event = on_status, on_card_event  # a reset builds with them again
         try:
             for device, build in ((ACCEPTOR, self._build_acceptor), (PRINTER, self._build_printer),
                                   (CARD_READER, self._build_card_reader)):
@@ -129,11 +152,12 @@ class KioskDevices:
         from drivers.id003.driver import AcceptorDriver
 
         port = self.settings[ACCEPTOR].target  # a device path or a pyserial URL
-        if self.settings[ACCEPTOR].emulated:
+        if self.settings[ACCEPTOR].emulated and self.emulators.acceptor is None:
             from drivers.id003.emulator import AcceptorEmulator, Timings
 
             timings = Timings.realistic() if self._realistic else Timings()
             self.emulators.acceptor = AcceptorEmulator(timings=timings).start()
+        if self.emulators.acceptor is not None:  # a reset keeps the emulator, and the notes it holds
             port = self.emulators.acceptor.port
         driver = AcceptorDriver(port, ACCEPTOR_POLL_S, ACCEPTOR_SILENCE_S)
         driver.subscribe_status(on_status)
@@ -148,7 +172,8 @@ class KioskDevices:
         if setting.emulated:
             from drivers.escpos.emulator import PrinterEmulator
 
-            self.emulators.printer = PrinterEmulator().start()
+            if self.emulators.printer is None:
+                self.emulators.printer = PrinterEmulator().start()
             setting = setting.with_target(self.emulators.printer.url)
         driver = PrinterDriver(setting, PRINTER_STATUS_INTERVAL_S)
         driver.subscribe_status(on_status)
@@ -162,6 +187,62 @@ class KioskDevices:
         driver.subscribe_status(on_status)
         driver.subscribe_events(on_card_event)
         self.card_reader = driver.start()
+
+    # -- reset: one driver stopped and started again (a technician's action) ----------
+    def reset(self, device: str, settle_s: float = RESET_SETTLE_S) -> DeviceStatus:
+        """Stop one device's driver and start it again with the same listeners; bounded, blocks
+        (a worker's call).  Returns the status the driver reports after the restart.
+
+        The printer and the card reader restart in place (whoever holds them
+        keeps a working driver).  The acceptor's driver cannot be started twice,
+        so a new one is built on the same port and becomes :attr:`acceptor`;
+        it is only done once the acceptor is inhibited and *settled* — no note
+        anywhere inside — because the new driver would not know the note the
+        old one was following, and a note must never go unaccounted.
+        ``settle_s`` bounds the wait for the acceptor to settle.  Raises
+        :class:`ResetRefused` when it is not done.
+        """
+        if device not in self.fitted:
+            raise ResetRefused(device, "NOT_FITTED", f"{device} is not fitted on this terminal ([devices] in "
+                                                     "config.toml says \"none\"): there is nothing to reset")
+        with self._lock:
+            if self._stopping:
+                raise ResetRefused(device, "STOPPING", "the kiosk is shutting down")
+            try:
+                driver = self._restart_acceptor(settle_s) if device == ACCEPTOR else self._restart_in_place(device)
+            except ResetRefused:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a setting the driver refuses: say so, as a start would
+                log.exception("device could not be started again", extra={"device": device})
+                status = _not_startable(device, self.settings[device], exc)
+                (self._on_status or _ignore)(status)
+                raise ResetRefused(device, "NOT_STARTABLE", status.detail) from exc
+        return _first_report(driver)
+
+    def _restart_in_place(self, device: str):
+        driver = self.printer if device == PRINTER else self.card_reader
+        if driver is None:  # it could not even be built at start: try again, as a start would
+            build = self._build_printer if device == PRINTER else self._build_card_reader
+            build(self._on_status or _ignore, self._on_card_event or _ignore)
+            return self.printer if device == PRINTER else self.card_reader
+        if not driver.stop(STOP_TIMEOUT_S):
+            raise ResetRefused(device, "DID_NOT_STOP", f"the {device} driver did not stop within "
+                                                       f"{STOP_TIMEOUT_S:g} s; restart the kiosk")
+        log.warning("device driver reset", extra={"device": device})
+        return driver.start()
+
+    def _restart_acceptor(self, settle_s: float):
+        old = self.acceptor
+        if old is not None:
+            why = _acceptor_holds_a_note(old, settle_s)
+            if why:
+                raise ResetRefused(ACCEPTOR, "NOT_SETTLED", why)
+            if not old.stop(STOP_TIMEOUT_S):
+                raise ResetRefused(ACCEPTOR, "DID_NOT_STOP", f"the acceptor driver did not stop within "
+                                                             f"{STOP_TIMEOUT_S:g} s; restart the kiosk")
+        self._build_acceptor(self._on_status or _ignore, _ignore)
+        log.warning("device driver reset", extra={"device": ACCEPTOR})
+        return self.acceptor
 
     def stop(self) -> None:
         """Stop the drivers (the acceptor is inhibited first), then the emulators; bounded."""
@@ -180,9 +261,39 @@ class KioskDevices:
                 log.exception("device did not stop cleanly", extra={"device": name})
 
 
-def _not_startable(device: str, setting: DeviceSetting, exc: BaseException) -> DeviceStatus:
-    from drivers.status import DeviceState
+def _ignore(_news: object) -> None:
+    """Where news goes when the kiosk gave no listener for it."""
 
+
+def _acceptor_holds_a_note(driver, settle_s: float) -> str:
+    """Inhibit, wait until the acceptor settles; "" when it holds no note, else why a reset must wait."""
+    driver.inhibit()
+    deadline = time.monotonic() + settle_s
+    while not driver.settled and time.monotonic() < deadline:
+        time.sleep(_RESET_POLL_S)
+    if driver.settled:
+        return ""
+    status = driver.status
+    note = driver.protocol.notes.note
+    if note is None and status.state is DeviceState.OFFLINE:
+        return ""  # it does not answer, and no note was in it when it last did: nothing to lose
+    if note is not None:
+        value = f"a ¥{note.denomination_fen // 100} note" if note.denomination_fen else "a note"
+        return (f"the driver is still following {value} in the acceptor ({status.reason or status.state.value}); "
+                "wait until it is stacked or returned, or clear the jam — the acceptor resumes by itself")
+    return (f"the acceptor is not settled after {settle_s:g} s ({status.reason or status.state.value}: "
+            f"{status.detail}); put that right first — the acceptor resumes by itself")
+
+
+def _first_report(driver) -> DeviceStatus:
+    """The restarted driver's first status of its device, or what it says when the wait is over."""
+    deadline = time.monotonic() + RESET_REPORT_S
+    while driver.status.reason in _NOT_YET and time.monotonic() < deadline:
+        time.sleep(_RESET_POLL_S)
+    return driver.status
+
+
+def _not_startable(device: str, setting: DeviceSetting, exc: BaseException) -> DeviceStatus:
     return DeviceStatus(device, DeviceState.OFFLINE, "NOT_STARTABLE",
                         f"{device} = {setting.text!r} in [devices]: {exc} — correct the setting and restart the kiosk "
                         f"(`kiosk check-config` checks it)")

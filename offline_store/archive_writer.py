@@ -35,6 +35,7 @@ class ArchiveWriter:
         self._idle.set()
         self._pending = 0
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()  # one archive object, whichever thread opens it first
         self._thread: threading.Thread | None = None
 
     # -- the two calls the device monitor makes (any thread, never blocks) -----
@@ -63,6 +64,17 @@ class ArchiveWriter:
         """The archive once the writer has opened it (for reading, e.g. the maintenance screen)."""
         return self._archive
 
+    def opened(self) -> "DeviceArchive":
+        """The archive, opened now if no record has opened it yet (blocks: a worker's call).
+
+        The maintenance screen reads faults and writes repairs through this
+        one object, so they share its lock with the writer thread; on a day
+        without a fault nothing else would ever open the file."""
+        with self._open_lock:
+            if self._archive is None:
+                self._archive = self._open_archive()
+            return self._archive
+
     def _submit(self, method: str, *args: str) -> None:
         with self._lock:
             self._pending += 1
@@ -79,9 +91,7 @@ class ArchiveWriter:
                 return
             method, args = job
             try:
-                if self._archive is None:
-                    self._archive = self._open_archive()
-                getattr(self._archive, method)(*args)
+                getattr(self.opened(), method)(*args)
             except Exception:  # noqa: BLE001 - the record stays in the log; the kiosk goes on
                 log.exception("device archive not written", extra={"call": method, "record": list(args)})
             finally:

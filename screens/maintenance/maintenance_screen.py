@@ -100,9 +100,11 @@ class MaintenanceScreen(QWidget):
         for page, button in self.nav_buttons.items():
             button.setVisible(page in view.pages)
             button.setText(ctx.tr(f"maint.page.{page.value}"))
-            button.setProperty("current", page is view.current)
-            button.style().unpolish(button)
-            button.style().polish(button)
+            current = page is view.current
+            if button.property("current") != current:  # re-polishing costs a few ms: only on a change
+                button.setProperty("current", current)
+                button.style().unpolish(button)
+                button.style().polish(button)
         widget = self._pages.get(view.current) if view.current is not None else None
         if widget is not None:
             self.stack.setCurrentWidget(widget)

@@ -11,7 +11,8 @@ the issue's accessibility rules, in pixels of the kiosk's panel (21.5" at
 * no text smaller than 20 px (14 pt) — 26 px (18 pt, MIIT body text) in elder mode;
 * no text cut off by its widget, no two texts over each other;
 * no raw code or untranslated key where a customer reads (the technician's
-  small print — role ``code``, the out-of-order sign's code — is allowed one);
+  small print — role ``code``, the out-of-order sign's code, the maintenance
+  screen — is allowed one);
 * a disabled button drawn differently from the same button enabled;
 * every enabled button set apart from what is around it — its border or its
   fill against the pixels just outside it — by at least 3:1 (WCAG 1.4.11).
@@ -176,6 +177,15 @@ def _band(image: QImage, outer: QRect, inner: QRect) -> list[int]:
     return pixels
 
 
+def _on_staff_screen(widget: QWidget) -> bool:
+    """The maintenance screen is read by technicians: reason codes are what they look up."""
+    while widget is not None:
+        if widget.objectName() == "maintRoot":
+            return True
+        widget = widget.parentWidget()
+    return False
+
+
 def _check_text(window: QWidget, image: QImage, widget: QWidget, elder: bool) -> list[Violation]:
     found = []
     where = describe(widget)
@@ -185,7 +195,8 @@ def _check_text(window: QWidget, image: QImage, widget: QWidget, elder: bool) ->
     size = text_px(widget)
     if size < TEXT_PX[elder]:
         found.append(Violation("text size px", where, size, TEXT_PX[elder]))
-    technician = widget.property("role") in TECHNICIAN_ROLES or widget.objectName() in TECHNICIAN_NAMES
+    technician = (widget.property("role") in TECHNICIAN_ROLES or widget.objectName() in TECHNICIAN_NAMES
+                  or _on_staff_screen(widget))
     if not technician and RAW_CODE.search(text_of(widget)):
         found.append(Violation("raw code or key", where, 0, 0))
     if isinstance(widget, QLabel) and _clipped(widget):

@@ -17,8 +17,17 @@ STATES = (
     "card-insert", "overview-by-card", "card-unreadable", "home-no-slip", "home-inquiry-only", "home-no-card-reader",
     "out-of-order-note-jam", "out-of-order-cash-box-removed", "out-of-order-no-device", "out-of-order",
 )
-# Every state again in elder mode (长辈模式), numbered as in the standard pass.
-SHOTS = [f"{n:02d}-{prefix}{state}" for prefix in ("", "elder-") for n, state in enumerate(STATES, 1)]
+# The maintenance screen, after the device states, in the standard pass only (staff have no elder mode).
+MAINTENANCE = (
+    "maint-login", "maint-login-wrong-pin", "maint-login-locked", "maint-device-fault", "maint-device-acceptor-test",
+    "maint-device-printer-test", "maint-device-card-read", "maint-repair", "maint-repair-saved", "maint-operations",
+    "maint-out-of-service-form", "maint-out-of-service", "out-of-service-sign", "maint-collection-difference",
+    "maint-collection-note", "maint-collection-recorded", "maint-accounts",
+)
+STANDARD = STATES[:-1] + MAINTENANCE + STATES[-1:]
+# Every customer state again in elder mode (长辈模式).
+SHOTS = ([f"{n:02d}-{state}" for n, state in enumerate(STANDARD, 1)]
+         + [f"{n:02d}-elder-{state}" for n, state in enumerate(STATES, 1)])
 
 
 def test_the_tour_saves_every_state_in_both_languages_at_1920x1080_and_every_screen_is_accessible(qapp, tmp_path):
