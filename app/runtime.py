@@ -130,6 +130,10 @@ def _build_kiosk(config: KioskConfig, demo: bool, side_by_side: bool = False):
     device panel list, which the caller keeps alive while the kiosk runs."""
     from app.assembly import build_kiosk
 
+    if demo:
+        from app.demo_staff import ensure_demo_staff
+
+        ensure_demo_staff(config)  # before the kiosk opens the maintenance file
     panel = []  # the demo's device panel, kept alive while the kiosk runs
 
     def show_device_panel(started) -> None:

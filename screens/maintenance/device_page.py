@@ -23,7 +23,7 @@ from screens.maintenance import device_words as words
 from screens.maintenance.fixed_column import FixedColumn
 
 FAULTS_SHOWN = 2  # with their two-line details; the rest counted below them (the page fits 900 px)
-HISTORY_ROWS = 6  # each may take three lines: six fit the column with its paging
+HISTORY_ROWS = 5  # each may take three lines: five fit the column with its paging
 RESULT_LINES = 5
 LEFT_WIDTH = 880
 RIGHT_WIDTH = 1640 - 2 * 24 - LEFT_WIDTH - 16

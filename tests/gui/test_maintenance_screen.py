@@ -164,3 +164,66 @@ def test_a_logged_in_technician_is_logged_out_when_idle(whole, clock, config):
     clock.advance(config.maintenance.idle_logout_s + 1)
     wait_until(lambda: not whole.maintenance.is_open, timeout_s=3, what="the idle logout")
     assert ("li.wei", "logout", "idle", "ok") in audit_rows(config)
+
+
+def test_a_technician_tests_each_device_against_its_emulator_and_records_a_repair(whole):
+    enter_as(whole, "li.wei")
+    wiring = whole.maintenance.pages.current
+    page = wiring.widget
+    wait_until(lambda: wiring.view is not None and not whole.maintenance.busy, what="the device page")
+    tap(page.test_button)  # the acceptor: two test notes
+    wait_until(lambda: wiring.view.test.acceptor is not None and not whole.maintenance.busy, what="intake on")
+    for yuan in (10, 20):
+        whole.devices.emulators.acceptor.insert_note(yuan)
+    wait_until(lambda: wiring.view.test.acceptor.count == 2, timeout_s=5, what="two test notes")
+    tap(page.stop_button)
+    wait_until(lambda: not whole.maintenance.busy and wiring.view.test.state.value != "running", what="stopped")
+    journal = whole.payments.journal
+    assert journal.cash_box().test_notes == ((1000, 1), (2000, 1)) and journal.unfinished() == []
+
+    tap(page.chips["printer"])
+    tap(page.test_button)
+    wait_until(lambda: not whole.maintenance.busy and wiring.view.test.printer is not None, what="the test slip")
+    assert "KS-0001" in whole.devices.emulators.printer.decoded().text
+
+    tap(page.chips["card_reader"])
+    whole.devices.emulators.card_reader.insert()
+    tap(page.test_button)
+    wait_until(lambda: not whole.maintenance.busy and wiring.view.test.card is not None, what="the card read")
+    card = wiring.view.test.card
+    assert card.atr_hex and "****" in card.account_masked
+    assert whole.controller.journey.state.step is Step.HOME  # the card started no customer's lookup
+
+    go_to(whole, MaintPage.REPAIRS)
+    repairs = whole.maintenance.pages.current
+    tap(repairs.widget.what_chips[0])
+    tap(repairs.widget.save)
+    wait_until(lambda: not whole.maintenance.busy and repairs.view.saved_id is not None, what="the repair")
+    (repair,) = whole.archive.opened().repairs("acceptor", 10)
+    assert repair.technician == "li.wei" and repair.note
+
+
+def test_no_customers_unmasked_data_is_on_any_maintenance_page(whole):
+    from kiosk.backend.seed import DEMO_ACCOUNTS
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    kiosk = whole.controller
+    at_overview(kiosk)
+    account = kiosk.journey.state.account
+    cash_in(kiosk)
+    insert(whole, 100)
+    tap(kiosk.window.cash_in.finish)
+    if kiosk.window.cash_in.confirm.isVisible():
+        tap(kiosk.window.cash_in.confirm.pay)
+    wait_until(lambda: kiosk.journey.state.step is Step.PAID, timeout_s=15, what="the result")
+    tap(kiosk.window.paid.done)
+    secrets = {DEMO_ACCOUNTS["electricity_arrears"][1], account.account_no}  # the name is masked by the billing system
+    enter_as(whole, "chen.jie")  # the supervisor sees every page
+    seen = []
+    for page in MaintPage:
+        go_to(whole, page)
+        seen += [w.text() for w in whole.maintenance.screen.findChildren(QLabel) + whole.maintenance.screen
+                 .findChildren(QAbstractButton) if w.text()]
+    text = "\n".join(seen)
+    assert not [secret for secret in secrets if secret and secret in text]
+    assert "¥100.00" in text  # the payment itself is there (in the outbox or the box), masked
