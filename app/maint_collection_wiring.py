@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from app.maint_form_wiring import FormWiring
 from kiosk.cash_collection import CashCollection
 
 
-class CollectionWiring:
+class CollectionWiring(FormWiring):
     def __init__(self, controller) -> None:
         from screens.maintenance.collection_page import CollectionPage
 
-        self.controller = controller
-        self.widget = page = CollectionPage()
-        self.form: CashCollection | None = None
-        self.view = None
+        super().__init__(controller, CollectionPage())
+        page = self.widget
         for signal, action in ((page.row_chosen, "choose_row"), (page.digit_pressed, "type_digit"),
                                (page.backspace_pressed, "backspace"), (page.clear_pressed, "clear_count"),
                                (page.note_edit_requested, "edit_note"), (page.phrase_toggled, "toggle_phrase"),
@@ -30,29 +29,3 @@ class CollectionWiring:
                                    printer=getattr(parts.devices, "printer", None), problem=parts.payments.problem)
         self.view = None
         self._work(lambda form: form.load())
-
-    def _quick(self, action: str, *args) -> None:
-        if self.form is None or self.controller.busy:
-            return
-        self.controller.touch()
-        self.view = getattr(self.form, action)(*args)
-        self.controller.render()
-
-    def _work(self, action) -> None:
-        self.controller.touch()
-        form = self.form  # the typing calls wait meanwhile (controller.busy)
-        self.controller.run(lambda parts: action(form), self._shown)
-
-    def _shown(self, view) -> None:
-        self.view = view
-
-    def render(self, ctx) -> None:
-        if self.view is not None:
-            self.widget.render(ctx, self.view)
-
-    def wipe(self) -> None:
-        if self.form is not None:
-            self.form.wipe()
-        self.form = None
-        self.view = None
-        self.widget.wipe()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app.maint_form_wiring import FormWiring
 from kiosk.device_page import DevicePage, DeviceTestSetup
 from kiosk.maintenance_pages import MaintPage
 from kiosk.repair_form import RepairForm
@@ -107,14 +108,12 @@ class DevicesWiring:
         self.widget.wipe()
 
 
-class RepairsWiring:
+class RepairsWiring(FormWiring):
     def __init__(self, controller) -> None:
         from screens.maintenance.repair_page import RepairPageWidget
 
-        self.controller = controller
-        self.widget = page = RepairPageWidget()
-        self.form: RepairForm | None = None
-        self.view = None
+        super().__init__(controller, RepairPageWidget())
+        page = self.widget
         page.device_chosen.connect(self.choose)
         for signal, action in ((page.what_toggled, "toggle_what"), (page.part_toggled, "toggle_part"),
                                (page.fault_toggled, "toggle_fault"), (page.typing_into, "type_into"),
@@ -132,30 +131,6 @@ class RepairsWiring:
     def choose(self, device: str) -> None:
         if self.form is None:
             return
-        self._quick("select_device", device)
+        self.controller.touch()
+        self.view = self.form.select_device(device)  # also while the last device's faults are read
         self._work(lambda form: form.load())  # the open faults of that device
-
-    def _quick(self, action: str, *args) -> None:
-        if self.form is None:
-            return
-        self.controller.touch()
-        self.view = getattr(self.form, action)(*args)
-        self.controller.render()
-
-    def _work(self, action) -> None:
-        self.controller.touch()
-        form = self.form
-        self.controller.run(lambda parts: action(form), self._shown)
-
-    def _shown(self, view) -> None:
-        self.view = view
-
-    def render(self, ctx) -> None:
-        if self.view is not None:
-            self.widget.render(ctx, self.view)
-
-    def wipe(self) -> None:
-        if self.form is not None:
-            self.form.wipe()
-        self.form, self.view = None, None
-        self.widget.wipe()

@@ -22,7 +22,7 @@ from screens.context import RenderContext, set_role
 from screens.maintenance import device_words as words
 from screens.maintenance.fixed_column import FixedColumn
 
-FAULTS_SHOWN = 2  # with their two-line details; the rest counted below them (the page fits 900 px)
+FAULTS_SHOWN = 1  # the newest with its detail, the rest counted below it and listed in the history (900 px)
 HISTORY_ROWS = 5  # each may take three lines: five fit the column with its paging
 RESULT_LINES = 5
 LEFT_WIDTH = 880

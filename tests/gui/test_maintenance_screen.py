@@ -162,7 +162,8 @@ def test_a_login_page_left_alone_closes_and_the_machine_serves_again(whole, cloc
 def test_a_logged_in_technician_is_logged_out_when_idle(whole, clock, config):
     enter_as(whole, "li.wei")
     clock.advance(config.maintenance.idle_logout_s + 1)
-    wait_until(lambda: not whole.maintenance.is_open, timeout_s=3, what="the idle logout")
+    wait_until(lambda: not whole.maintenance.is_open and not whole.maintenance.busy, timeout_s=5,
+               what="the idle logout")
     assert ("li.wei", "logout", "idle", "ok") in audit_rows(config)
 
 
