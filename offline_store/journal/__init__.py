@@ -43,6 +43,11 @@ A collection (清机, :meth:`MoneyJournal.record_collection`) records in one
 transaction what the collector counted against what the journal expected,
 the difference and the collector's note, and starts the box's counters again.
 
+A prepaid card purchase (:mod:`~offline_store.journal.purchases`,
+:mod:`~offline_store.journal.purchase_steps`) is a state machine of its own
+whose cash is a payment row: its notes are credited by the same code, once,
+and counted in the box; its postings go through the purchase outbox.
+
 Personal data (account number, holder, address) is stored only sealed with
 :class:`offline_store.pii.PiiKey`; ``account_masked`` and ``holder_masked``
 are kept in clear for slips and reports.
@@ -66,6 +71,8 @@ from offline_store.journal.errors import (
     UnknownPayment,
 )
 from offline_store.journal.posting import Posting
+from offline_store.journal.purchase_steps import PurchaseSteps
+from offline_store.journal.purchases import PurchaseBook, PurchaseStateError, UnknownPurchase, purchase_number
 from offline_store.journal.reading import Reading
 from offline_store.journal.records import (
     CashBox,
@@ -73,6 +80,8 @@ from offline_store.journal.records import (
     Note,
     Payment,
     PersonalData,
+    PurchaseOutboxEntry,
+    PurchaseRecord,
     PowerUpReconciliation,
     RecoveryCase,
     UnassignedNote,
@@ -88,8 +97,12 @@ from offline_store.journal.states import (
     IN_OUTBOX,
     MAYBE_IN_BOX,
     OPENED,
+    ON_CARD,
+    PAID_NOT_WRITTEN,
     PENDING,
     POSTED,
+    PURCHASE_FINAL,
+    PURCHASE_UNFINISHED,
     REFERRED,
     RETURNED_AFTER_CREDIT,
     STATES,
@@ -97,17 +110,21 @@ from offline_store.journal.states import (
     UNASSIGNED_KINDS,
     UNFINISHED,
     PaymentState,
+    PurchaseState,
     UnassignedKind,
 )
 from offline_store.journal.taking_cash import TakingCash
 
 
-class MoneyJournal(JournalCore, TakingCash, Posting, Reading, Recovery, Retention, CashBoxBook):
+class MoneyJournal(JournalCore, PurchaseBook, PurchaseSteps, TakingCash, Posting, Reading, Recovery, Retention,
+                   CashBoxBook):
     """The money journal in one SQLite file; safe to call from any thread.
 
     ``key`` seals personal data; ``clock`` gives epoch seconds (the journal's
     notion of "now" for every timestamp it writes).  Each idea lives in a
-    module of its own (see the package); this class only joins them.
+    module of its own (see the package); this class only joins them.  The
+    purchases come before the payments: their :meth:`recover` finishes the
+    purchases' cash before the payments' recovery runs.
     """
 
 
@@ -119,4 +136,6 @@ __all__ = [
     "MoneyJournal", "MoneyStacked", "Note", "NoteOutsideCashIn", "NothingPaid", "Payment", "PaymentState",
     "PaymentStateError", "PersonalData", "PersonalDataPurged", "PowerUpReconciliation", "RecoveryCase",
     "SequenceExhausted", "UnassignedKind", "UnassignedNote", "UnknownCollection", "UnknownPayment", "migrate",
+    "ON_CARD", "PAID_NOT_WRITTEN", "PURCHASE_FINAL", "PURCHASE_UNFINISHED", "PurchaseOutboxEntry", "PurchaseRecord",
+    "PurchaseState", "PurchaseStateError", "UnknownPurchase", "purchase_number",
 ]

@@ -1,11 +1,12 @@
-"""What the journal hands out: frozen records of payments, notes, the cash box."""
+"""What the journal hands out: frozen records of payments, card purchases, notes, the cash box."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract.card_token import PurseUpdate, WriteToken
 from contract.payment_rules import credited_to_balance_fen
-from offline_store.journal.states import PaymentState, UnassignedKind
+from offline_store.journal.states import ON_CARD, PAID_NOT_WRITTEN, PaymentState, PurchaseState, UnassignedKind
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,85 @@ class Payment:
     @property
     def credited_to_balance_fen(self) -> int:
         return credited_to_balance_fen(self.paid_fen, self.amount_due_fen)
+
+
+@dataclass(frozen=True)
+class PurchaseRecord:
+    """A prepaid card purchase as the journal holds it; amounts in fen, the account masked.
+
+    ``transaction_no`` is the payment row that holds its cash (its notes,
+    escrow marks and cash box count are a payment's); None for the rewrite
+    of a purchase another terminal took the cash for.  ``purchase_count`` is
+    the count the card carries once it is written (fixed by the order);
+    the token's fields are those of the billing system's write token.
+    """
+
+    purchase_no: str
+    transaction_no: str | None
+    terminal_id: str
+    utility: str
+    card_serial: str
+    account_masked: str
+    method: str  # how it was paid: "cash" (or "elsewhere": another terminal took the money)
+    state: PurchaseState
+    chosen_fen: int  # what the customer chose to buy
+    min_amount_fen: int
+    max_amount_fen: int
+    card_count_before: int  # the card's purchase count when it was read for the order
+    purchase_count: int | None  # None until ordered
+    paid_fen: int  # the cash taken here: its notes so far while taking cash, then as committed
+    notes: tuple[tuple[int, int], ...]  # (denomination_fen, count), ascending
+    paid_at: str | None  # ISO 8601 with offset, as posted
+    receipt_no: str | None
+    arrears_paid_fen: int | None
+    credit_fen: int | None  # the credit bought, once booked
+    token_credit_fen: int | None
+    token_count: int | None
+    token_mac: bytes | None
+    issued_at: str | None
+    write_attempts: int  # writes begun (journaled before each is sent)
+    write_outcome: str | None  # the last write's outcome (drivers.pcsc.purse_write.WriteOutcome value)
+    write_reason: str | None  # why it is not on the card, when it is not
+    card_count_after: int | None  # the card read back after the write
+    card_credit_after_fen: int | None
+    written_at: float | None
+    confirmed_at: str | None
+    attempts: int  # failed posting attempts of its payment or confirmation
+    error_code: str | None
+    error_message: str | None  # the technician's detail (never the billing system's words, which may name someone)
+    opened_at: float
+    finished_at: float | None
+    recovered: bool  # carried forward by recovery after a crash: a recovery slip
+
+    @property
+    def write_token(self) -> WriteToken | None:
+        if self.token_mac is None:
+            return None
+        update = PurseUpdate(self.card_serial, self.purchase_no, self.token_credit_fen, self.token_count)
+        return WriteToken(update, self.token_mac)
+
+    @property
+    def paid_not_written(self) -> bool:
+        """Money taken (or booked) and not on the card: the card is written again at its next insertion."""
+        return self.state in PAID_NOT_WRITTEN
+
+    @property
+    def on_card(self) -> bool:
+        return self.state in ON_CARD
+
+    @property
+    def note_count(self) -> int:
+        return sum(count for _, count in self.notes)
+
+
+@dataclass(frozen=True)
+class PurchaseOutboxEntry:
+    """One posting a purchase waits for: its ``payment`` or the ``confirm`` of its write."""
+
+    id: int
+    purchase_no: str
+    step: str
+    queued_at: float
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,43 @@ def _v5_counted_collections(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX collections_number ON collections(number)")
 
 
+def _v6_card_purchases(db: sqlite_utils.Database) -> None:
+    """Prepaid card purchases (购电/购水/购气) and their outbox (offline_store/journal/purchases.py).
+
+    A purchase's cash is a row of ``payments`` (``transaction_no``): its notes,
+    escrow marks and cash box count are a payment's, so nothing about cash is
+    written twice; that row never enters the payment outbox (the journal
+    refuses it, see purchases.py).  The purchase outbox holds its two
+    postings, each once: the payment and the confirmation of the write.
+    Nothing earlier changes.
+    """
+    db["purchases"].create(
+        {"purchase_no": str, "transaction_no": str, "terminal_id": str, "utility": str, "card_serial": str,
+         "account_masked": str, "method": str, "state": str, "chosen_fen": int, "min_amount_fen": int,
+         "max_amount_fen": int, "card_count_before": int, "purchase_count": int, "ordered_at": str,
+         "paid_fen": int, "paid_at": str, "receipt_no": str, "arrears_paid_fen": int, "credit_fen": int,
+         "booked_at": str, "token_credit_fen": int, "token_count": int, "token_mac": bytes, "issued_at": str,
+         "write_attempts": int, "write_started_at": float, "write_outcome": str, "write_reason": str,
+         "write_detail": str, "card_count_after": int, "card_credit_after_fen": int, "written_at": float,
+         "confirmed_at": str, "attempts": int, "error_code": str, "error_message": str, "opened_at": float, "finished_at": float, "recovered": int},
+        pk="purchase_no",
+        not_null={"terminal_id", "utility", "card_serial", "account_masked", "method", "state", "chosen_fen",
+                  "min_amount_fen", "max_amount_fen", "card_count_before", "paid_fen", "write_attempts",
+                  "attempts", "opened_at", "recovered"},
+        defaults={"paid_fen": 0, "write_attempts": 0, "attempts": 0, "recovered": 0},
+        foreign_keys=[("transaction_no", "payments", "transaction_no")],
+    )
+    db["purchases"].create_index(["transaction_no"], unique=True)  # NULLs (rewrites of others' purchases) distinct
+    db["purchases"].create_index(["card_serial"])
+    db["purchases"].create_index(["state"])
+    db["purchase_outbox"].create(
+        {"id": int, "purchase_no": str, "step": str, "queued_at": float},
+        pk="id", not_null={"purchase_no", "step", "queued_at"},
+        foreign_keys=[("purchase_no", "purchases", "purchase_no")],
+    )
+    db["purchase_outbox"].create_index(["purchase_no", "step"], unique=True)
+
+
 def collection_number(row_id: int, collected_at: float) -> str:
     """``C-<yyyymmdd>-<row id>``: the id alone is unique in the journal; the day helps a person."""
     return f"C-{time.strftime('%Y%m%d', time.localtime(collected_at))}-{row_id:04d}"
@@ -110,7 +147,8 @@ def collection_number(row_id: int, collected_at: float) -> str:
 
 # Index i holds the migration from user_version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages, _v5_counted_collections)
+    _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages, _v5_counted_collections,
+    _v6_card_purchases)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
