@@ -210,21 +210,18 @@ class Tour:
         self.clock.advance(5)
         self.kiosk.journey.tick()
         self.shoot("idle-prompt", lang)
-
         self.visit_payment_states(lang)
         self.visit_device_states(lang)
         if not elder:  # staff screens have no elder mode
             TourMaintenance(self).visit(lang)
-
         self.home(lang)
         self.sim.inject("drop", path_prefix="/api/v1/terminals")
-        self.kiosk.heartbeat()
-        wait_until(lambda: self.window.showing_out_of_order, what="the out-of-order sign")
+        # Asked again until one is sent after the fault (one already under way may still get through).
+        wait_until(lambda: self.kiosk.heartbeat() or self.window.showing_out_of_order, what="the out-of-order sign")
         self.shoot("out-of-order", lang)
         self.sim.clear_faults()
         self.kiosk.heartbeat()
         wait_until(lambda: not self.window.showing_out_of_order, what="the sign to come down")
-
 
     # -- paying ------------------------------------------------------------------
     def insert(self, *notes_yuan: int) -> None:

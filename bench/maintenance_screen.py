@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         close_kiosk(whole)
         sim.stop()
 
+    return report(args, opens, first, changes, baseline, busy, fed)
+
+
+def report(args, opens, first, changes, baseline, busy, fed) -> int:
     every_change = [ms for values in changes.values() for ms in values]
     firsts = ", ".join(f"{page.value} {ms:.0f}" for page, ms in first.items())
     print(f"maintenance screen, {args.rounds} rounds over {len(MaintPage)} pages "

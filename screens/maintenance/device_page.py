@@ -20,10 +20,10 @@ from drivers.status import ACCEPTOR, CARD_READER, PRINTER
 from kiosk.device_page import DevicePageView, ResetState, RunState, status_tone
 from screens.context import RenderContext, set_role
 from screens.maintenance import device_words as words
-from screens.maintenance.fixed_column import FixedColumn
+from screens.maintenance.fixed_column import FixedColumn, scrolling
 
 FAULTS_SHOWN = 1  # the newest with its detail, the rest counted below it and listed in the history (900 px)
-HISTORY_ROWS = 5  # each may take three lines: five fit the column with its paging
+HISTORY_ROWS = 4  # each may take three lines: four fit the column with its paging (it scrolls past that)
 RESULT_LINES = 5
 LEFT_WIDTH = 880
 RIGHT_WIDTH = 1640 - 2 * 24 - LEFT_WIDTH - 16
@@ -80,8 +80,8 @@ class DevicePageWidget(QWidget):
         self.message = _label("maintMessage")
         left.addWidget(self.message)
         left.addStretch(1)
-        columns.addWidget(FixedColumn(LEFT_WIDTH, left))
-        columns.addWidget(FixedColumn(RIGHT_WIDTH, self._history_panel()))
+        columns.addWidget(scrolling(FixedColumn(LEFT_WIDTH, left)))
+        columns.addWidget(scrolling(FixedColumn(RIGHT_WIDTH, self._history_panel())))
         page.addLayout(columns, 1)
         # Nothing to show yet: lines that may stay empty start hidden, so the page
         # never asks the shell for the room of every line at once.

@@ -49,3 +49,22 @@ def _wrapped(widget: QWidget) -> QVBoxLayout:
     layout = QVBoxLayout()
     layout.addWidget(widget)
     return layout
+
+
+def scrolling(column: QWidget) -> QWidget:
+    """``column`` in a vertical scroll area: a day of faults with long details may need more than
+    the page's 900 px, and a page taller than the glass would push the shell's bottom off it.
+    Touch drags it (QScroller), as a finger expects."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFrame, QScrollArea, QScroller
+
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    width = column.width()
+    area.setFixedWidth(width)  # the page's grid stays as it was; the column gives the bar its room
+    column.setFixedWidth(width - area.verticalScrollBar().sizeHint().width())
+    area.setWidget(column)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    return area
