@@ -24,8 +24,8 @@ from screens.maintenance.text_pad import TextPad
 
 WHAT_COLUMNS = 3
 PARTS_COLUMNS = 3
-FAULT_COLUMNS = 2
-FAULTS_SHOWN = 4
+FAULT_COLUMNS = 1  # a fault chip names code, time and standing: two side by side squeeze into each other
+FAULTS_SHOWN = 3
 RIGHT_WIDTH = 800  # the text pad's ten keys and their 8 px gaps
 LEFT_WIDTH = 1640 - 2 * 24 - RIGHT_WIDTH - 24
 
