@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSt
 
 from kiosk.maintenance_staff import ROWS_PER_PAGE, PinStage, StaffRow, StaffStep, StaffView
 from kiosk.maintenance_words import ROLE_KEYS
+from screens.maintenance.paging_row import show_paging
 from screens.context import RenderContext, set_role
 from screens.maintenance.account_entry import NamePanel, NewPinPanel
 
@@ -181,14 +182,9 @@ class AccountsPage(QWidget):
         self.add.setText(ctx.tr("maint.staff.add"))
         self.add.setEnabled(not view.busy)
         self._page = view.page
-        several = view.pages > 1
-        for widget in (self.previous_page, self.next_page, self.page_label):
-            widget.setVisible(several)
-        self.previous_page.setText(ctx.tr("maint.staff.previous_page"))
-        self.next_page.setText(ctx.tr("maint.staff.next_page"))
-        self.page_label.setText(ctx.tr("maint.staff.page_of", page=view.page + 1, pages=view.pages))
-        self.previous_page.setEnabled(view.page > 0 and not view.busy)
-        self.next_page.setEnabled(view.page < view.pages - 1 and not view.busy)
+        show_paging(self.previous_page, self.next_page, self.page_label, view.page, view.pages,
+                    (ctx.tr("maint.staff.previous_page"), ctx.tr("maint.staff.next_page"),
+                     ctx.tr("maint.staff.page_of", page=view.page + 1, pages=view.pages)), not view.busy)
 
     def wipe(self) -> None:
         """Logout: no name on the pad, no dots, no message, the list empty."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from kiosk.maintenance_accounts import MIN_PIN_DIGITS
 from kiosk.maintenance_login import USERS_PER_PAGE, LoginView
 from kiosk.maintenance_words import ROLE_KEYS
+from screens.maintenance.paging_row import show_paging
 from screens.context import RenderContext, set_role
 from screens.keypad import Keypad
 
@@ -153,14 +154,9 @@ class LoginPage(QWidget):
             set_role(button, "maintChip", chosen=user.name == view.chosen)
             button.setEnabled(not view.checking)
         self._page = view.page
-        several = view.pages > 1
-        for widget in (self.previous_page, self.next_page, self.page_label):
-            widget.setVisible(several)
-        self.previous_page.setText(ctx.tr("maint.login.previous_page"))
-        self.next_page.setText(ctx.tr("maint.login.next_page"))
-        self.page_label.setText(ctx.tr("maint.login.page_of", page=view.page + 1, pages=view.pages))
-        self.previous_page.setEnabled(view.page > 0)
-        self.next_page.setEnabled(view.page < view.pages - 1)
+        show_paging(self.previous_page, self.next_page, self.page_label, view.page, view.pages,
+                    (ctx.tr("maint.login.previous_page"), ctx.tr("maint.login.next_page"),
+                     ctx.tr("maint.login.page_of", page=view.page + 1, pages=view.pages)))
 
     def wipe(self) -> None:
         """The page closes or someone logged in: no dot count, no message, no chosen name left behind."""
