@@ -157,6 +157,9 @@ class Kiosk:
         self.devices.stop()
         self.payments.stop()
         self.archive.close()
+        store = getattr(self.maintenance, "store", None)
+        if store is not None:
+            store.close()
         if self.simulator is not None:
             self.simulator.stop()
 
@@ -203,5 +206,7 @@ def _maintenance(config: KioskConfig, controller, payments: PaymentStack, device
         log.critical("maintenance screen unavailable: %s", problem)
         return MaintenanceController(config, controller, None, unavailable=problem)
     controller.services.switch = switch
-    return MaintenanceController(config, controller, lambda: MaintenanceParts.build(
+    maintenance = MaintenanceController(config, controller, lambda: MaintenanceParts.build(
         config, store, switch, payments, devices, archive, idle_clock=idle_clock), monotonic=idle_clock)
+    maintenance.store = store  # closed with the kiosk
+    return maintenance

@@ -51,13 +51,18 @@ class ArchiveWriter:
         return self._idle.wait(timeout_s)
 
     def close(self, timeout_s: float = 5.0) -> bool:
-        """Write what is queued, then end the thread; True if it ended in time."""
+        """Write what is queued, end the thread, close the file; True if it ended in time."""
         thread = self._thread
-        if thread is None:
-            return True
-        self._jobs.put(_STOP)
-        thread.join(timeout_s)
-        return not thread.is_alive()
+        ended = True
+        if thread is not None:
+            self._jobs.put(_STOP)
+            thread.join(timeout_s)
+            ended = not thread.is_alive()
+        with self._open_lock:
+            if ended and self._archive is not None:
+                self._archive.close()
+                self._archive = None
+        return ended
 
     @property
     def archive(self) -> "DeviceArchive | None":

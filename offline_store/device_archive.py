@@ -109,6 +109,10 @@ class DeviceArchive:
             pk="id", not_null={"device", "note", "at"}, if_not_exists=True,
         )
 
+    def close(self) -> None:
+        with self._lock:
+            self._db.conn.close()
+
     # -- faults ------------------------------------------------------------
     def raise_fault(self, device: str, state: str, reason: str, detail: str) -> int:
         """Record a new fault, closing any other fault still open for the device."""
