@@ -2,10 +2,11 @@
 
 Every string a customer can see lives in ``assets/i18n/messages.toml`` as one
 key with its ``zh`` and ``en`` side by side, so a translator reviews both at
-once and a test can prove that nothing is missing or left untranslated.  The
-maintenance screen's words (staff only) are in ``assets/i18n/maintenance*.toml``
-beside it; the catalogue is all the files together, and a key in two files is
-an error, not a silent override.
+once and a test can prove that nothing is missing or left untranslated.  A
+part with many words of its own keeps them in a file of its own beside it
+(``maintenance*.toml``: the staff's screen; ``top_up.toml``, ...); the
+catalogue is all the files together, and a key in two files is an error, not
+a silent override.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from functools import lru_cache
 LANGUAGES = ("zh", "en")
 
 
-CATALOGUE_FILES = ("messages.toml",)  # then every maintenance*.toml, in name order
+CATALOGUE_FILES = ("messages.toml",)  # then every other *.toml, in name order
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
     from kiosk.assets import list_files, read_text
 
-    names = list(CATALOGUE_FILES) + sorted(n for n in list_files("i18n") if n.startswith("maintenance")
-                                           and n.endswith(".toml"))
+    names = list(CATALOGUE_FILES) + sorted(n for n in list_files("i18n") if n.endswith(".toml")
+                                           and n not in CATALOGUE_FILES)
     merged: dict[str, dict[str, str]] = {}
     for name in names:
         part = tomllib.loads(read_text(f"i18n/{name}"))
