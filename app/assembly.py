@@ -138,9 +138,13 @@ class Kiosk:
             return self.devices.open(controller.device_status.emit, controller.card_event.emit,
                                      on_acceptor_event=self.payments.acceptor_event)
 
+        def payments_up(service) -> None:
+            controller.top_up.up(self.payments.top_up.service)  # None: this kiosk sells no credit
+            controller.payments_up(service)
+
         def devices_up(devices: KioskDevices) -> None:
             # The money first: a failing listener (the demo's panel) must not keep cash off.
-            BackgroundOp(controller, op=self.payments.open, success=controller.payments_up) \
+            BackgroundOp(controller, op=self.payments.open, success=payments_up) \
                 .failure(controller.payments_off).run_in_background()
             if self.on_devices_started is not None:
                 self.on_devices_started(devices)
@@ -183,7 +187,7 @@ def build_kiosk(config: KioskConfig, *, backend_url: str | None = None,
     archive = archive or device_archive_writer(config)
     url = backend_url or (simulator.url if simulator else config.backend.url)
     controller = KioskApp(config, url, clock=clock, archive=archive, devices=devices.fitted, voice=voice_for(config))
-    payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"))
+    payments = PaymentStack(config, devices, lambda: controller.backend.get("sync"), controller.backend.get)
     maintenance = _maintenance(config, controller, payments, devices, archive, clock)
     return Kiosk(config, devices, archive, controller, payments, simulator, on_devices_started, maintenance)
 

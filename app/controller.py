@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.backend_clients import BackendClients
+from app.help_card_wiring import HelpCardWiring
+from app.top_up_flow import TOP_UP_SCREENS, TopUpFlow
 from contract.errors import BackendError, as_backend_error
 from contract.masking import mask_account
 from drivers.status import DeviceStatus
@@ -24,11 +26,10 @@ from kiosk.device_monitor import DeviceMonitor
 from kiosk.i18n import Translator
 from kiosk.journey import Journey
 from kiosk.journey_state import LookupRequest, Step
-from kiosk.kiosk_policy import CardUnusable, LookUpCard, card_news, must_finish_cash_in
+from kiosk.kiosk_policy import CardTakenOut, CardUnusable, LookUpCard, TopUpCard, card_news, must_finish_cash_in
 from kiosk.payment_stack import CashOff
 from kiosk.service_level import ServiceLevel
 from kiosk.service_monitor import ServiceMonitor
-from kiosk.staff_call import StaffCall, StaffCallRequest
 from kiosk.voice_link import VoiceLink
 from screens.background import BackgroundOp, worker_pool
 from screens.context import RenderContext
@@ -73,18 +74,20 @@ class KioskApp(QObject):
             cash_in_timeout_s=config.payment.cash_in_timeout_s,
         )
         self.payments = payments
+        self.top_up = TopUpFlow(self)  # a prepaid card's credit, once the payment stack brings it up
         self._cash_in = None  # the CashIn of the payment on screen
         self.availability = BackendAvailability(config.backend.startup_grace_s, clock)
         # Only devices with a driver attached count; with none, nothing is missing.
         self.monitor = DeviceMonitor(archive, devices)
-        self.services = ServiceMonitor(self.monitor, self.availability)
+        # Closing time waits for a customer already being served (kept hours: ServiceMonitor.hours).
+        self.services = ServiceMonitor(self.monitor, self.availability,
+                                       session_open=lambda: self.journey.state.step is not Step.HOME)
         self.device_status.connect(self._on_device_status)
         self.card_event.connect(self._on_card_event)
-        self.cash_progress.connect(self._on_cash_progress)
+        self.cash_progress.connect(self.journey.cash_in_progress)
         self.backend = BackendClients(config, backend_url)
-        self.staff_call = StaffCall(config.help.call_staff)
+        self.help_card = HelpCardWiring(self, config.help.call_staff)
         self.voice = VoiceLink(voice, config)  # voice: kiosk.voice.VoicePrompts, or None
-        self._help_wired = False  # the window builds the help card on first use
         self.window = MainWindow(config, on_screen_built=self._wire)
         self.window.header.language_toggled.connect(self.toggle_language)
         self.window.header.help_requested.connect(self.journey.show_help)
@@ -127,6 +130,8 @@ class KioskApp(QObject):
             screen.keep_paying.connect(j.keep_paying)
         elif step is Step.PAID:
             screen.another.connect(j.pay_another)
+        elif step in TOP_UP_SCREENS:
+            self.top_up.wire(step, screen)
         elif step is None:  # the idle prompt
             screen.more_time.connect(j.touch)
             screen.finish.connect(self._idle_finish)
@@ -169,11 +174,7 @@ class KioskApp(QObject):
         self.window.render(ctx, self.journey.state, ctx.services)
         self.voice.follow(self.journey.state, self.lang)  # says a new screen's prompt once
         if self.journey.state.help_shown:
-            if not self._help_wired:
-                self.window.help_overlay.call_staff_requested.connect(self.call_staff)
-                self.window.help_overlay.voice_control.connect(lambda a: (self.voice.control(a), self.render()))
-                self._help_wired = True
-            self.window.help_overlay.render_staff_call(ctx, self.staff_call.view)
+            self.help_card.render(ctx)
 
     # -- payments --------------------------------------------------------------------
     def payments_up(self, service) -> None:
@@ -220,18 +221,25 @@ class KioskApp(QObject):
         A CardRemoved changes nothing on screen: a customer who took the card
         back is still reading the overview; the idle timer ends the session.
         """
-        news = card_news(event, self.service_level())
+        news = card_news(event, self.service_level(), top_up=self.top_up.available)
         if isinstance(news, LookUpCard):
-            self._look_up(self.journey.card_read(news.utility_id, news.account_no))
+            self.look_up_card(news.utility_id, news.account_no)
+        elif isinstance(news, TopUpCard):
+            self.top_up.card_inserted(news.utility_id)
         elif isinstance(news, CardUnusable):
             self.journey.card_unreadable(news.reason)
+        elif isinstance(news, CardTakenOut):
+            self.journey.top_up_card_removed()
+
+    def look_up_card(self, utility_id: str, account_no: str) -> None:
+        self._look_up(self.journey.card_read(utility_id, account_no))
 
     def _on_journey_changed(self, state) -> None:
         if state.step is Step.HOME and self._last_step is not Step.HOME:
             # A customer left: the next starts in the hall's default language (a tap at home keeps it).
             self.lang = self.config.terminal.default_language
         self._last_step = state.step
-        self.staff_call.follow(state.step)
+        self.help_card.staff_call.follow(state.step)
         self.render()
 
     def toggle_language(self) -> None:
@@ -244,6 +252,8 @@ class KioskApp(QObject):
         self._look_up(self.journey.submit())
 
     def retry(self) -> None:
+        if self.journey.state.top_up is not None:  # a card's top-up refused: ask for the card again
+            return self.top_up.offer_again()
         self._look_up(self.journey.retry())
 
     def _look_up(self, request: LookupRequest | None) -> None:
@@ -264,24 +274,6 @@ class KioskApp(QObject):
             log.error("lookup failed unexpectedly", exc_info=exc)
         log.warning("account lookup failed", extra={"code": error.code, "detail": error.detail})
         self.journey.lookup_failed(request.ticket, error)
-
-    def call_staff(self) -> None:
-        """"Call a staff member" on the help card; StaffCall decides whether there is a call to make."""
-        request = self.staff_call.start(self.journey.state.step)
-        if request is None:
-            return
-        self.render()
-        BackgroundOp(
-            self,
-            op=lambda: self.backend.get("assistance").request_assistance(request.step, request.key),
-            success=lambda reply: self.staff_call.succeeded(request.ticket, reply) and self.render(),
-        ).failure(lambda exc: self._staff_call_failed(request, exc)).run_in_background()
-
-    def _staff_call_failed(self, request: StaffCallRequest, exc: BaseException) -> None:
-        error = as_backend_error(exc)
-        log.warning("calling a staff member failed", extra={"code": error.code, "detail": error.detail})
-        if self.staff_call.failed(request.ticket):
-            self.render()
 
     # -- paying in cash -------------------------------------------------------------
     def start_payment(self) -> None:
@@ -314,9 +306,6 @@ class KioskApp(QObject):
         log.error("payment could not be opened", exc_info=exc)
         self.journey.payment_referred("pay.problem_journal", nothing_paid=True)
 
-    def _on_cash_progress(self, payment) -> None:
-        self.journey.cash_in_progress(payment)
-
     def finish_payment(self) -> None:
         """"Finish paying" or "Cancel": money already stacked is paid in either way."""
         if self.journey.finish_cash_in():
@@ -329,6 +318,8 @@ class KioskApp(QObject):
             self.journey.go_home()
 
     def _complete_payment(self) -> None:
+        if self.journey.state.top_up is not None:  # a card's credit: paid in, then written
+            return self.top_up.complete()
         cash_in = self._cash_in
         if cash_in is None:  # still opening; _cash_in_open finishes it
             return
@@ -336,11 +327,8 @@ class KioskApp(QObject):
         BackgroundOp(
             self,
             op=lambda: self.payments.complete(cash_in),
-            success=self._payment_done,
+            success=self.journey.payment_finished,
         ).failure(self._payment_failed).run_in_background()
-
-    def _payment_done(self, payment) -> None:
-        self.journey.payment_finished(payment)
 
     def _payment_failed(self, exc: BaseException) -> None:
         # The journal holds what was stacked; recovery on the next start

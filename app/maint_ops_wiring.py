@@ -1,4 +1,5 @@
-"""The operations page wired to its model: outbox and sync now, out of service, log export, restart."""
+"""The operations page wired to its model: outbox and sync now, out of service, service hours today,
+log export, restart."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ class OperationsWiring:
         page.put_out_requested.connect(
             lambda preset, words: self._do(lambda model, user: model.put_out(user, preset, words), level=True))
         page.put_back_requested.connect(lambda: self._do(lambda model, user: model.put_back(user), level=True))
+        page.hours_requested.connect(lambda opens, closes: self._do(
+            lambda model, user: model.set_hours_today(user, opens, closes), level=True))
+        page.closed_today_requested.connect(lambda: self._do(lambda model, user: model.close_today(user), level=True))
+        page.clear_hours_requested.connect(
+            lambda: self._do(lambda model, user: model.clear_hours_today(user), level=True))
         page.export_requested.connect(lambda path: self._do(lambda model, user: model.export(user, path)))
         page.restart_requested.connect(
             lambda: self._do(lambda model, user: model.restart(user), then=controller.restart_kiosk))
@@ -28,11 +34,13 @@ class OperationsWiring:
         self._do(lambda model, user: model.view())
 
     def _model(self, parts) -> OperationsModel:
-        """Built again when the journal came up (or went) since the last time: it reads the stack's."""
+        """Built again when the journal came up (or went) since the last time: it reads the stack's.
+        The hours are the service monitor's own keeper, so what the page sets is what the sign obeys."""
         journal = parts.payments.journal
-        if self.model is None or self.model.journal is not journal:
+        hours = getattr(self.controller.kiosk_app.services, "hours", None)
+        if self.model is None or self.model.journal is not journal or self.model.hours is not hours:
             self.model = OperationsModel.from_config(parts.config, journal=journal, sync=parts.payments.sync,
-                                                     switch=parts.switch, audit=parts.audit)
+                                                     switch=parts.switch, audit=parts.audit, hours=hours)
         return self.model
 
     def _do(self, action, *, level: bool = False, then=None) -> None:

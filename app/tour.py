@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.assembly import build_kiosk
 from app.tour_hands import ManualClock, tap, wait_until
 from app.tour_maintenance import TourMaintenance, give_tour_accounts
+from app.tour_top_up import TourTopUp
 from kiosk.backend.seed import DEMO_ACCOUNTS
 from kiosk.backend.simulator import BackendSimulator
 from kiosk.config import KioskConfig, default_config
@@ -212,6 +213,7 @@ class Tour:
         self.shoot("idle-prompt", lang)
         self.visit_payment_states(lang)
         self.visit_device_states(lang)
+        TourTopUp(self).visit(lang)
         if not elder:  # staff screens have no elder mode
             TourMaintenance(self).visit(lang)
         self.home(lang)
@@ -329,7 +331,9 @@ class Tour:
         self.home(lang)
         tap(self.window.home.card)
         self.shoot("card-insert", lang)
-        reader.insert()
+        reader.insert(TourTopUp(self).card)  # a prepaid card: its own overview, then its bill
+        wait_until(lambda: self.kiosk.journey.state.step is Step.CARD_OVERVIEW, what="the card's overview")
+        tap(self.window.card_overview.bill)
         wait_until(lambda: self.kiosk.journey.state.step is Step.OVERVIEW, what="the overview of the card's account")
         self.shoot("overview-by-card", lang)
         reader.remove()

@@ -5,7 +5,7 @@ accounts an installer sets at the console; every state shown is played for
 real (a wrong PIN typed, an account locked by five, the acceptor jammed on its
 emulator, notes fed in a device test, a box collected with a difference, a
 payment held in the outbox while the billing system fails, the machine put
-out of service and back).
+out of service and back, closed for the day: ``app/tour_service_hours.py``).
 """
 
 from __future__ import annotations
@@ -84,8 +84,11 @@ class TourMaintenance:
 
     # -- the states ----------------------------------------------------------------------------
     def visit(self, lang: str) -> None:
+        from app.tour_service_hours import TourServiceHours
+
         self.visit_login(lang)
         self.visit_technician(lang)
+        TourServiceHours(self).visit(lang)
         self.visit_collection(lang)
         self.visit_supervisor(lang)
 

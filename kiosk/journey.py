@@ -10,7 +10,8 @@ journey without a window.
 
 Time comes from an injected clock (``time.monotonic`` by default) and the owner
 calls :meth:`Journey.tick` about once a second; nothing here sleeps or waits.
-The money steps (notice, cash-in, paying) are in :mod:`kiosk.journey_cash_steps`.
+The money steps (notice, cash-in, paying) are in :mod:`kiosk.journey_cash_steps`,
+a prepaid card's top-up in :mod:`kiosk.journey_top_up_steps`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 from contract.account_number import AccountNumberRule, NumberProblem
 from kiosk.journey_cash_steps import CashInSteps
+from kiosk.journey_top_up_steps import TopUpSteps
 from kiosk.journey_state import (
     ADVICE,
     MONEY_STEPS,
@@ -43,7 +45,7 @@ Listener = Callable[[JourneyState], None]
 ELDER_TIME_FACTOR = 2.0
 
 
-class Journey(CashInSteps):
+class Journey(CashInSteps, TopUpSteps):
     """One customer's inquiry at a time; :meth:`go_home` forgets all of it."""
 
     def __init__(
@@ -112,7 +114,7 @@ class Journey(CashInSteps):
     def card_read(self, utility_id: str, account_no: str) -> LookupRequest | None:
         """A card was read: look its account up (from home too — a customer
         who simply inserts a card means it)."""
-        if self._state.step not in (Step.HOME, Step.CARD):
+        if self._state.step not in (Step.HOME, Step.CARD, Step.CARD_OVERVIEW):  # the overview: "Bill and usage"
             return None
         self.touch()
         rule = self._rules.get(utility_id)
@@ -218,6 +220,8 @@ class Journey(CashInSteps):
         """One step back; from the first step, home."""
         self.touch()
         state = self._state
+        if self._top_up_back(state):
+            return
         if state.step in (Step.UTILITY, Step.CARD):
             self.go_home()
         elif state.step is Step.ACCOUNT:
@@ -322,7 +326,7 @@ class Journey(CashInSteps):
         if state.step in MONEY_STEPS:
             return self._tick_cash_in(state, now)
         if self._prompt_deadline is None:
-            if state.step is Step.LOOKUP:
+            if state.step is Step.LOOKUP or (state.top_up is not None and state.top_up.opening):
                 # Waiting on us is not the customer being idle.
                 self._last_touch = now
                 return False
@@ -339,7 +343,7 @@ class Journey(CashInSteps):
         return False
 
     def _tick_cash_in(self, state: JourneyState, now: float) -> bool:
-        if state.step is Step.PAYING:  # waiting on us is not the customer being idle
+        if state.step in (Step.PAYING, Step.TOP_UP_WRITING):  # waiting on us is not the customer being idle
             self._last_touch = now
             return False
         idle = now - self._last_touch

@@ -28,6 +28,7 @@ class CashInSteps:
     _set: Callable[[JourneyState], None]
     touch: Callable[[], None]
     _prompt_deadline: float | None
+    top_up_below_minimum: Callable[[], bool]
 
     def start_payment(self, cap_fen: int, slip_available: bool, accepted_yuan: tuple[int, ...]) -> None:
         """Overview → the notice shown before any money goes in."""
@@ -66,6 +67,8 @@ class CashInSteps:
         state = self._state
         if state.step is not Step.CASH_IN or state.payment is None or state.payment.paid_fen == 0:
             return False
+        if state.top_up is not None and self.top_up_below_minimum():
+            return False  # less than the smallest purchase: the screen asks for more notes
         if state.payment.still_due_fen == 0:
             return self.finish_cash_in()
         self._set(replace(state, confirm_finish=True))
@@ -96,7 +99,11 @@ class CashInSteps:
         if state.step is not Step.CASH_IN:
             return False
         self._prompt_deadline = None
-        self._set(replace(state, step=Step.PAYING, idle_prompt=None, confirm_finish=False))
+        if state.top_up is not None:  # a card's credit: paid in, then written to the card
+            self._set(replace(state, step=Step.TOP_UP_WRITING, idle_prompt=None, confirm_finish=False,
+                              top_up=replace(state.top_up, writing=True)))
+        else:
+            self._set(replace(state, step=Step.PAYING, idle_prompt=None, confirm_finish=False))
         return True
 
     def payment_finished(self, payment: CashPayment) -> None:

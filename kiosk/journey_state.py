@@ -15,6 +15,7 @@ from kiosk.payment_record import CashPayment
 
 if TYPE_CHECKING:  # only types: the journey runs before the backend is loaded
     from contract.models import Account
+    from kiosk.top_up_view import TopUpView
 
 
 class Step(Enum):
@@ -29,10 +30,16 @@ class Step(Enum):
     CASH_IN = "cash_in"
     PAYING = "paying"
     PAID = "paid"
+    # A prepaid card's top-up (购电/购水/购气): the card's overview, the amount, then the
+    # cash-in (CASH_IN, as for a bill), the write to the card and its result.
+    CARD_OVERVIEW = "card_overview"
+    TOP_UP_AMOUNT = "top_up_amount"
+    TOP_UP_WRITING = "top_up_writing"
+    TOP_UP_DONE = "top_up_done"
 
 
 # Steps where money may be in the acceptor: no going back, no idle wipe.
-MONEY_STEPS = (Step.CASH_IN, Step.PAYING)
+MONEY_STEPS = (Step.CASH_IN, Step.PAYING, Step.TOP_UP_WRITING)
 
 
 # The step bar shows the customer where they are; LOOKUP and FAILED sit on the
@@ -49,6 +56,10 @@ _BAR_POSITION = {
     Step.CASH_IN: 3,
     Step.PAYING: 3,
     Step.PAID: 3,
+    Step.CARD_OVERVIEW: 2,
+    Step.TOP_UP_AMOUNT: 3,
+    Step.TOP_UP_WRITING: 3,
+    Step.TOP_UP_DONE: 3,
 }
 
 # What a customer should do after each kind of failure (i18n keys).
@@ -128,6 +139,7 @@ class JourneyState:
     to_pay: bool = False
     help_shown: bool = False  # the "Need help?" card is over the step
     elder: bool = False  # elder mode (长辈模式): larger text and targets, more time
+    top_up: TopUpView | None = None  # a prepaid card's top-up, from the card's reading to its result
 
     @property
     def step_bar_position(self) -> int | None:

@@ -1,12 +1,14 @@
-"""The operations page's model: outbox and "Sync now", out of service / back, log export, restart.
+"""The operations page's model: outbox and "Sync now", out of service / back, service hours today,
+log export, restart.
 
 Qt-free.  Every public method but :meth:`OperationsModel.wipe` may block (the
 journal, the sync worker's answer, a USB stick), so the application layer
 runs them on a worker thread, one at a time, and renders the
 :class:`OperationsView` each returns.  Every action is in the audit log:
 ``sync``, ``export`` and ``restart`` here, ``out_of_service`` and
-``back_in_service`` by the switch itself (so the console and tests that use
-the switch alone are audited too).
+``back_in_service`` by the switch itself, ``hours_today``, ``closed_today``
+and ``hours_cleared`` by the hours keeper (so the console and tests that use
+them alone are audited too).
 
 The reason for putting the machine out is a preset phrase (its stable code
 and English words, so it reads the same in any log) and/or words typed on
@@ -25,6 +27,7 @@ from kiosk.log_export import ExportFailed, ExportResult, ExportTarget, export_lo
 from kiosk.maintenance_audit import Audit
 from kiosk.maintenance_notice import Notice, notice
 from kiosk.outbox_view import SYNC_WAIT_S, OutboxView, SyncOutcome, SyncSource, outbox_view, sync_now
+from kiosk.service_hours import HoursRefused, HoursToday, ServiceHoursKeeper, hours_text
 from kiosk.service_switch import ReasonRefused, ServiceSwitch, SwitchState
 from offline_store.journal import MoneyJournal
 
@@ -61,6 +64,7 @@ class OperationsView:
     notice: Notice | None = None  # what the last action did
     last_export: ExportResult | None = None
     busy: bool = False  # set by the application layer (dataclasses.replace) while an action runs
+    hours: HoursToday | None = None  # None: this kiosk keeps no service hours
 
 
 def compose_reason(preset_code: str, words: str) -> str:
@@ -87,8 +91,10 @@ def split_reason(reason: str) -> tuple[ReasonPreset | None, str]:
 class OperationsModel:
     def __init__(self, *, journal: MoneyJournal | None, sync: SyncSource | None, switch: ServiceSwitch,
                  audit: Audit, log_dir: str, export_dir: str, terminal_id: str,
-                 clock: Callable[[], float] = time.time, sync_wait_s: float = SYNC_WAIT_S) -> None:
+                 clock: Callable[[], float] = time.time, sync_wait_s: float = SYNC_WAIT_S,
+                 hours: ServiceHoursKeeper | None = None) -> None:
         self.journal = journal
+        self.hours = hours
         self.sync = sync
         self.switch = switch
         self.audit = audit
@@ -102,11 +108,12 @@ class OperationsModel:
 
     @classmethod
     def from_config(cls, config: KioskConfig, *, journal: MoneyJournal | None, sync: SyncSource | None,
-                    switch: ServiceSwitch, audit: Audit, clock: Callable[[], float] = time.time
-                    ) -> OperationsModel:
+                    switch: ServiceSwitch, audit: Audit, clock: Callable[[], float] = time.time,
+                    hours: ServiceHoursKeeper | None = None) -> OperationsModel:
         """Where the logs are, where sticks are mounted, and the terminal's id, from the configuration."""
         return cls(journal=journal, sync=sync, switch=switch, audit=audit, log_dir=config.logging.dir,
-                   export_dir=config.maintenance.export_dir, terminal_id=config.terminal.id, clock=clock)
+                   export_dir=config.maintenance.export_dir, terminal_id=config.terminal.id, clock=clock,
+                   hours=hours)
 
     def view(self) -> OperationsView:
         """What the page shows now (reads the journal and looks for sticks: blocking)."""
@@ -114,7 +121,8 @@ class OperationsModel:
         preset, words = split_reason(state.reason) if state.out else (None, "")
         outbox = outbox_view(self.journal, self.clock()) if self.journal is not None else None
         return OperationsView(outbox, state, preset, words, REASON_PRESETS, tuple(export_targets(self.export_dir)),
-                              self._notice, self._last_export)
+                              self._notice, self._last_export,
+                              hours=self.hours.today() if self.hours is not None else None)
 
     # -- the service switch -------------------------------------------------------------
     def put_out(self, user: str, preset_code: str, words: str) -> OperationsView:
@@ -131,6 +139,33 @@ class OperationsModel:
         self.switch.put_back(user)
         self._notice = notice("maint.ops.switch.done_back" if was_out else "maint.ops.switch.was_in", "ok")
         return self.view()
+
+    # -- service hours today (the keeper audits) ----------------------------------------------
+    def set_hours_today(self, user: str, open_text: str, close_text: str) -> OperationsView:
+        try:
+            override = self._keeper().set_today(open_text, close_text, user)
+        except HoursRefused as refused:
+            self._notice = notice(refused.key, "error", **refused.values)
+        else:
+            self._notice = notice("maint.hours.done_set", "ok", hours=hours_text(override.hours))
+        return self.view()
+
+    def close_today(self, user: str) -> OperationsView:
+        self._keeper().close_today(user)
+        self._notice = notice("maint.hours.done_closed", "ok")
+        return self.view()
+
+    def clear_hours_today(self, user: str) -> OperationsView:
+        keeper = self._keeper()
+        had = keeper.override() is not None
+        keeper.clear_today(user)
+        self._notice = notice("maint.hours.done_cleared" if had else "maint.hours.was_usual", "ok")
+        return self.view()
+
+    def _keeper(self) -> ServiceHoursKeeper:
+        if self.hours is None:  # the page offers no hours then; a call anyway is a wiring mistake
+            raise RuntimeError("this kiosk keeps no service hours")
+        return self.hours
 
     # -- the outbox ------------------------------------------------------------------------
     def sync_now(self, user: str) -> OperationsView:

@@ -78,11 +78,17 @@ class CashOff(Exception):
 
 
 class PaymentStack:
-    def __init__(self, config: KioskConfig, devices: KioskDevices, post_client: Callable[[], object]) -> None:
-        """``post_client()`` gives the backend client the sync worker posts with (called on its thread)."""
+    def __init__(self, config: KioskConfig, devices: KioskDevices, post_client: Callable[[], object],
+                 client_for: Callable[[str], object] | None = None) -> None:
+        """``post_client()`` gives the backend client the sync worker posts with (called on its thread);
+        ``client_for(purpose)`` one per kind of work for card top-ups (None: no top-ups)."""
+        from kiosk.top_up_stack import TopUpStack
+
         self.config = config
         self.devices = devices
         self._post_client = post_client
+        self._client_for = client_for
+        self.top_up = TopUpStack()
         self.journal = None
         self.sync = None
         self.service = None
@@ -119,7 +125,16 @@ class PaymentStack:
                                       self.devices.printer)
         for case in cases:
             self.service.print_recovery_slip(case.transaction_no)
+        if self._client_for is not None:
+            self._open_top_up()
         return self.service
+
+    def _open_top_up(self) -> None:
+        """Card top-ups after the bill payments (their recovery is bounded); a failure leaves cash for bills."""
+        try:
+            self.top_up.open(self.config, self.journal, self.devices, self._client_for)
+        except Exception:  # noqa: BLE001 - no top-up is not no cash: the bills are still paid
+            log.critical("card top-ups could not be opened; prepaid cards show their bill only", exc_info=True)
 
     def _open_journal(self):
         from offline_store.journal import JournalRefused, MoneyJournal
@@ -201,6 +216,7 @@ class PaymentStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.top_up.stop(5.0)
         if self.sync is not None:
             self.sync.stop(5.0)
         if self.journal is not None:

@@ -25,12 +25,12 @@ from kiosk.cash_in import CashIn
 from kiosk.config import KioskConfig
 from kiosk.journey_state import CashInRequest
 from kiosk.payment_record import CashPayment
+from kiosk.slip_printing import SLIP_WAIT_S, print_slip_on
 from offline_store.disk_reserve import note_guard
 
 log = logging.getLogger("kiosk.payment")
 
 POSTING_WAIT_S = 8.0  # how long the customer waits for "posted" before "received, will be posted"
-SLIP_WAIT_S = 20.0
 _POLL_S = 0.05
 
 
@@ -150,20 +150,7 @@ class PaymentService:
         return self._print(slip, payment.transaction_no)
 
     def _print(self, slip, transaction_no: str) -> bool:
-        if self.printer is None or not self.printer.status.usable:
-            return False
-        from drivers.escpos.link import PrintOutcome
-
-        try:
-            result = self.printer.print_slip(slip).result(timeout=SLIP_WAIT_S)
-        except Exception:  # noqa: BLE001 - a slip never decides the money
-            log.exception("slip not printed", extra={"txn": transaction_no})
-            return False
-        if result.outcome not in (PrintOutcome.PRINTED, PrintOutcome.PRINTED_UNCONFIRMED):
-            log.warning("slip not printed", extra={"txn": transaction_no, "reason": result.reason,
-                                                   "detail": result.detail})
-            return False
-        return True
+        return print_slip_on(self.printer, slip, {"txn": transaction_no}, wait_s=SLIP_WAIT_S)
 
     def slip_data(self, payment, outcome: str):
         from kiosk.payment_slips import PaymentSlipData

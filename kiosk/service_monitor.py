@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import Enum
+from typing import Callable
 
 from kiosk.availability import BackendAvailability
 from kiosk.device_monitor import DeviceMonitor
+from kiosk.service_hours import REASON_HOURS_CLOSED, ServiceHoursKeeper, closed_detail
 from kiosk.service_level import ServiceLevel, out_of_order
 from kiosk.service_switch import REASON_MAINT_OPEN, REASON_MAINT_OUT, ServiceSwitch
 
@@ -40,10 +42,15 @@ class JournalReadiness(Enum):
 
 class ServiceMonitor:
     def __init__(self, devices: DeviceMonitor, backend: BackendAvailability,
-                 switch: ServiceSwitch | None = None) -> None:
+                 switch: ServiceSwitch | None = None, hours: ServiceHoursKeeper | None = None,
+                 session_open: Callable[[], bool] | None = None) -> None:
+        """``hours``: None keeps no hours (always open); ``session_open()``: True while a customer
+        session is under way (the journey away from home), which closing time never cuts off."""
         self.devices = devices
         self.backend = backend
         self.switch = switch
+        self.hours = hours
+        self.session_open = session_open
         self.journal = JournalReadiness.STARTING
         self.journal_problem: tuple[str, str] | None = None  # (code, technician's reason)
 
@@ -58,6 +65,9 @@ class ServiceMonitor:
         by_hand = self._technician_level()
         if by_hand is not None:
             return by_hand
+        closed = self._closed_level()
+        if closed is not None:
+            return closed
         backend = self.backend.level()
         if not backend.in_service:
             return backend
@@ -82,3 +92,13 @@ class ServiceMonitor:
         if state.out:
             return out_of_order(REASON_MAINT_OUT, state.reason)
         return None
+
+    def _closed_level(self) -> ServiceLevel | None:
+        """The closed sign outside service hours, or None (open, no hours kept, or a customer still served)."""
+        hours = self.hours
+        if hours is None or (self.session_open is not None and self.session_open()):
+            return None
+        now = hours.now()
+        if hours.is_open(now):
+            return None
+        return out_of_order(REASON_HOURS_CLOSED, closed_detail(hours.next_opening(now)))

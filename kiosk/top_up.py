@@ -296,6 +296,10 @@ class TopUpService:
         return purchase
 
     # -- the result and its slip ------------------------------------------------------------
+    def result_of(self, purchase_no: str, reason: str) -> TopUpResult:
+        """The result as the journal holds the purchase now (after a completion that failed)."""
+        return self._finish(self.journal.get_purchase(purchase_no), reason)
+
     def _finish(self, purchase: PurchaseRecord, reason: str, *, more_to_rewrite: bool = False) -> TopUpResult:
         outcome = outcome_of(purchase)
         if outcome is TopUpOutcome.REFERRED:

@@ -41,7 +41,8 @@ def spoken_prompt(state: JourneyState, tr: Translate, utility_name: Callable[[st
     payment = state.payment
     outcome = (payment.outcome, payment.problem_key) if payment is not None else None
     failure = state.failure.reason_key if state.failure is not None else None
-    return Spoken((state.step, state.utility_id, outcome, failure), text)
+    result = state.top_up.result.outcome if state.top_up is not None and state.top_up.result else None
+    return Spoken((state.step, state.utility_id, outcome, failure, result), text)
 
 
 def _step_text(state: JourneyState, tr: Translate, utility_name: Callable[[str | None], str],
@@ -65,7 +66,26 @@ def _step_text(state: JourneyState, tr: Translate, utility_name: Callable[[str |
         return tr("paying.message")
     if step is Step.PAID and paid_words.has_result(state.payment):
         return _join(tr(paid_words.title_key(state.payment)), tr(paid_words.slip_key(state.payment)))
+    if state.top_up is not None:
+        return _top_up_text(state, tr, utility)
     return ""  # home, the lookup's few seconds
+
+
+def _top_up_text(state: JourneyState, tr: Translate, utility: str) -> str:
+    """A card's top-up: the step's title; the write's warning; the result's title (never the amounts)."""
+    step, result = state.step, state.top_up.result
+    if step is Step.CARD_OVERVIEW:
+        return tr("top_up.card.title", utility=utility)
+    if step is Step.TOP_UP_AMOUNT:
+        return tr("top_up.amount.title", utility=utility)
+    if step is Step.TOP_UP_WRITING:
+        return tr("top_up.writing.keep_card")
+    if step is Step.TOP_UP_DONE and result is not None:
+        title = "top_up.done.to_meter" if result.outcome.value == "written" else "top_up.done.not_written"
+        if result.outcome.value == "referred":
+            title = "top_up.done.referred"
+        return _join(tr(title), tr("top_up.done.take_card"))
+    return ""
 
 
 def _join(*sentences: str) -> str:

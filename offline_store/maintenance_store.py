@@ -8,6 +8,9 @@ once older than the retention the caller keeps.  No PIN is ever stored, only
 its salted scrypt hash (``kiosk/maintenance_accounts.py`` makes it).  The
 service switch is one row: a terminal a technician put out of service stays
 out across a restart until someone puts it back (``kiosk/service_switch.py``).
+The day's service hours override is one row too, with the date it was set
+for: it is read back after a restart and ignored on any other day
+(``kiosk/service_hours.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS service_switch (
         id INTEGER PRIMARY KEY CHECK (id = 1), out_of_service INTEGER NOT NULL CHECK (out_of_service IN (0, 1)),
         reason TEXT NOT NULL, by TEXT NOT NULL, since REAL NOT NULL)""",
+    # One row at most: a technician's hours for one day (local date), or that day closed (open/close NULL).
+    """CREATE TABLE IF NOT EXISTS hours_override (
+        id INTEGER PRIMARY KEY CHECK (id = 1), day TEXT NOT NULL, closed INTEGER NOT NULL CHECK (closed IN (0, 1)),
+        open TEXT, close TEXT, by TEXT NOT NULL, at REAL NOT NULL,
+        CHECK ((closed = 1 AND open IS NULL AND close IS NULL) OR (closed = 0 AND open < close)))""",
 )
 
 
@@ -59,6 +67,16 @@ class StoredSwitch:
     reason: str
     by: str
     since: float
+
+
+@dataclass(frozen=True)
+class StoredHoursOverride:
+    day: str  # "YYYY-MM-DD", the local date it holds for
+    closed: bool
+    open: str | None  # "HH:MM" (None when closed)
+    close: str | None
+    by: str
+    at: float  # epoch seconds, when it was set
 
 
 @dataclass(frozen=True)
@@ -137,3 +155,19 @@ class MaintenanceStore:
         with self._db.conn:
             self._db.conn.execute("INSERT OR REPLACE INTO service_switch VALUES (1, ?, ?, ?, ?)",
                                   (int(switch.out_of_service), switch.reason, switch.by, switch.since))
+
+    # -- the day's service hours override (one row; none means the configured hours) ---------
+    def hours_override(self) -> StoredHoursOverride | None:
+        row = self._db.conn.execute("SELECT day, closed, open, close, by, at FROM hours_override WHERE id = 1"
+                                    ).fetchone()
+        return StoredHoursOverride(row[0], bool(row[1]), *row[2:]) if row else None
+
+    def set_hours_override(self, override: StoredHoursOverride) -> None:
+        with self._db.conn:
+            self._db.conn.execute("INSERT OR REPLACE INTO hours_override VALUES (1, ?, ?, ?, ?, ?, ?)",
+                                  (override.day, int(override.closed), override.open, override.close, override.by,
+                                   override.at))
+
+    def clear_hours_override(self) -> None:
+        with self._db.conn:
+            self._db.conn.execute("DELETE FROM hours_override WHERE id = 1")

@@ -21,6 +21,11 @@ class AccountStrip(QLabel):
 
     def render(self, ctx: RenderContext, state: JourneyState) -> None:
         account = state.account
+        offer = state.top_up.offer if state.top_up is not None else None
+        if offer is not None and account is None:  # a card's top-up: the card says whose it is
+            self.setText("  ·  ".join((ctx.utility_name(offer.reading.utility),
+                                       ctx.tr("strip.account", account=offer.account_masked))))
+            return
         if account is None:
             self.clear()
             return

@@ -85,16 +85,17 @@ class CashInScreen(QWidget):
             self.wipe()
             return
         tr = ctx.tr
-        self.title.setText(tr("cash.title"))
+        words = _TOP_UP_WORDS if state.top_up is not None else _BILL_WORDS
+        self.title.setText(tr(words["title"]))
         self.strip.render(ctx, state)
-        self.hint.setText(tr("cash.hint", cap=yuan(payment.cap_fen)))
-        self.due_name.setText(tr("pay.amount_due"))
+        self.hint.setText(tr(words["hint"], cap=yuan(payment.cap_fen)))
+        self.due_name.setText(tr(words["due"]))
         self.due.setText(yuan(payment.amount_due_fen))
         self.paid_name.setText(tr("cash.paid"))
         self.paid.setText(yuan(payment.paid_fen))
         set_role(self.paid, "bigAmount", settled="true")
         over = payment.paid_fen > payment.amount_due_fen
-        self.rest_name.setText(tr("cash.to_balance") if over else tr("cash.still_due"))
+        self.rest_name.setText(tr(words["over"]) if over else tr(words["short"]))
         self.rest.setText(yuan(payment.credited_to_balance_fen if over else payment.still_due_fen))
         set_role(self.rest, "bigAmount", settled="true" if over or not payment.still_due_fen else "false")
         counts = Counter(payment.notes_fen)
@@ -107,9 +108,15 @@ class CashInScreen(QWidget):
         self.kept.setVisible(bool(payment.paid_fen))
         self.cancel.setText(tr("cash.pay_what_is_in") if payment.paid_fen else tr("cash.cancel"))
         self.finish.setText(tr("cash.done"))
-        self.finish.setEnabled(payment.paid_fen > 0 and not payment.note_in_escrow)
-        self.finish_hint.setText("" if payment.paid_fen else tr("cash.insert_first"))
-        self.confirm.render(ctx, payment, shown=state.confirm_finish)
+        # A card's credit starts at the smallest purchase: Done waits for it, and says so.
+        least = state.top_up.offer.limits.min_amount_fen if state.top_up is not None else 1
+        self.finish.setEnabled(payment.paid_fen >= least and not payment.note_in_escrow)
+        if payment.paid_fen >= least:
+            self.finish_hint.setText("")
+        else:
+            self.finish_hint.setText(tr("top_up.cash.at_least", least=yuan(least)) if payment.paid_fen
+                                     else tr("cash.insert_first"))
+        self.confirm.render(ctx, payment, shown=state.confirm_finish, top_up=state.top_up is not None)
         self.buttons.setVisible(not state.confirm_finish)
         # The question takes the place of the hint and the notice it repeats.
         self.hint.setVisible(not state.confirm_finish)
@@ -145,20 +152,29 @@ class _Confirmation(QWidget):
         column.addLayout(row)
         self.hide()
 
-    def render(self, ctx: RenderContext, payment, *, shown: bool) -> None:
+    def render(self, ctx: RenderContext, payment, *, shown: bool, top_up: bool = False) -> None:
         self.setVisible(shown)
         if not shown:
             return
         tr = ctx.tr
         self.question.setText(tr("cash.confirm_title", paid=yuan(payment.paid_fen)))
         facts = [tr("cash.confirm_kept")]
-        if payment.still_due_fen:
+        if top_up:
+            facts.append(tr("top_up.cash.confirm_credit", paid=yuan(payment.paid_fen)))
+        elif payment.still_due_fen:
             facts.append(tr("cash.confirm_still_owed", rest=yuan(payment.still_due_fen)))
         elif payment.credited_to_balance_fen:
             facts.append(tr("cash.confirm_to_balance", extra=yuan(payment.credited_to_balance_fen)))
         self.facts.setText(("" if ctx.lang == "zh" else " ").join(facts))
         self.more.setText(tr("cash.keep_paying"))
         self.pay.setText(tr("cash.confirm_pay"))
+
+
+# What the amounts are called: a bill's (owed, still owed, to the balance) or a card's credit.
+_BILL_WORDS = {"title": "cash.title", "hint": "cash.hint", "due": "pay.amount_due", "over": "cash.to_balance",
+               "short": "cash.still_due"}
+_TOP_UP_WORDS = {"title": "top_up.cash.title", "hint": "top_up.cash.hint", "due": "top_up.cash.chosen",
+                 "over": "top_up.cash.extra", "short": "top_up.cash.short"}
 
 
 def _pair() -> tuple[QLabel, QLabel]:

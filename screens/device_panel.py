@@ -69,6 +69,10 @@ class DevicePanel(QWidget):
         # One card for the whole demo, as a customer has one: what a top-up
         # wrote on it is still on it when it is inserted again.
         self.demo_card = demo_card_image()
+        from drivers.pcsc.meter import PrepaidMeter
+
+        self.meter = PrepaidMeter(DEMO_CARD.meter_no, remaining_fen=DEMO_CARD.balance_fen,
+                                  purchase_count=DEMO_CARD.purchase_count)  # the card's meter, at home
         self.log = QPlainTextEdit(readOnly=True, maximumBlockCount=_LOG_LINES)
         self.log.setMinimumHeight(140)
         self.offer = QLabel(wordWrap=True)
@@ -154,7 +158,21 @@ class DevicePanel(QWidget):
                      "card_pull_on_write", span=3)
         self._button(grid, "Make the next write fail verification", 3, 3, reader.spoil_next_mac,
                      "card_spoil_mac", span=3)
+        # What the customer does at home: the card into the meter, which loads the credit and
+        # writes back (the next purchase needs it: the billing system checks the meter took the last).
+        self._button(grid, "Take the card home: into the meter", 4, 0, lambda: self._card_to_meter(reader),
+                     "card_to_meter", span=6)
         return box
+
+    def _card_to_meter(self, reader) -> None:
+        from datetime import datetime
+
+        from drivers.pcsc.applet import PrepaidCardApplet
+
+        reader.remove()
+        verdict = self.meter.take_card(PrepaidCardApplet(self.demo_card).process, datetime.now())
+        self._append(f"meter: {verdict.value}, {self.meter.remaining_fen / 100:.2f} yuan in the meter, "
+                     f"purchase {self.meter.purchase_count} loaded")
 
     def _group(self, title: str, device: str) -> tuple[QGroupBox, QGridLayout]:
         box = QGroupBox(title)

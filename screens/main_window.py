@@ -40,6 +40,10 @@ _LAZY_SCREENS = {
     Step.CASH_IN: ("screens.cash_in_screen", "CashInScreen"),
     Step.PAYING: ("screens.paying_screen", "PayingScreen"),
     Step.PAID: ("screens.paid_screen", "PaidScreen"),
+    Step.CARD_OVERVIEW: ("screens.card_overview_screen", "CardOverviewScreen"),
+    Step.TOP_UP_AMOUNT: ("screens.top_up_amount_screen", "TopUpAmountScreen"),
+    Step.TOP_UP_WRITING: ("screens.top_up_writing_screen", "TopUpWritingScreen"),
+    Step.TOP_UP_DONE: ("screens.top_up_result_screen", "TopUpResultScreen"),
 }
 
 
@@ -127,6 +131,10 @@ class MainWindow(QMainWindow):
     cash_in = property(lambda self: self.screen(Step.CASH_IN))
     paying = property(lambda self: self.screen(Step.PAYING))
     paid = property(lambda self: self.screen(Step.PAID))
+    card_overview = property(lambda self: self.screen(Step.CARD_OVERVIEW))
+    top_up_amount = property(lambda self: self.screen(Step.TOP_UP_AMOUNT))
+    top_up_writing = property(lambda self: self.screen(Step.TOP_UP_WRITING))
+    top_up_done = property(lambda self: self.screen(Step.TOP_UP_DONE))
 
     @property
     def out_of_order(self):

@@ -49,12 +49,15 @@ class StepBar(QWidget):
             label.setVisible(index < shown)
             if index:
                 self.arrows[index - 1].setVisible(index < shown)
-            label.setText(f"{mark}  {ctx.tr(_label_key(step, state.by_card))}")
+            label.setText(f"{mark}  {ctx.tr(_label_key(step, state.by_card, state.top_up is not None))}")
             set_role(label, "step", stepState=step_state)
 
 
-def _label_key(step: Step, by_card: bool) -> str:
-    """With a card, the first two steps are the card's: insert it, read the number."""
+def _label_key(step: Step, by_card: bool, top_up: bool = False) -> str:
+    """With a card, the first two steps are the card's: insert it, read the number; a card's
+    top-up shows the card and buys credit where a bill is seen and paid."""
+    if top_up and step in (Step.OVERVIEW, Step.CASH_IN):
+        return "step.top_up_" + step.value
     if by_card and step in (Step.UTILITY, Step.ACCOUNT):
         return "step.card_" + step.value
     return "step." + step.value

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+from types import SimpleNamespace
+
 import pytest
 
 from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceState, DeviceStatus
 from kiosk.availability import REASON_BACKEND_UNREACHABLE, BackendAvailability
 from kiosk.device_monitor import DeviceMonitor
+from kiosk.service_hours import REASON_HOURS_CLOSED, opening_in
 from kiosk.service_monitor import CASH_OFF_ACCEPTOR, CASH_OFF_JOURNAL, CASH_OFF_STARTING, ServiceMonitor
 
 
@@ -117,3 +121,82 @@ def test_a_technicians_decision_comes_before_a_fault_or_a_dead_network(watched, 
     switch.maintenance_closed()
     switch.put_back("wang.tech")
     assert watched.level().reason_code == REASON_BACKEND_UNREACHABLE  # the network still decides
+
+
+class HallClock:
+    """The hall's local time (a Friday), moved by the test."""
+
+    def __init__(self) -> None:
+        self.at = datetime.datetime(2026, 12, 4, 10, 0)
+
+    def __call__(self) -> datetime.datetime:
+        return self.at
+
+
+@pytest.fixture
+def hall_clock() -> HallClock:
+    return HallClock()
+
+
+@pytest.fixture
+def customer() -> SimpleNamespace:
+    """Whether a customer session is open (the journey away from home), as the controller tells the monitor."""
+    return SimpleNamespace(served=False)
+
+
+@pytest.fixture
+def kept(watched, switch, hall_clock, customer) -> ServiceMonitor:
+    """The same monitor, also keeping 08:00–20:00 on weekdays, in the switch's maintenance file."""
+    from kiosk.config_types import ServiceHours
+    from kiosk.service_hours import ServiceHoursKeeper
+
+    hours = ServiceHours(datetime.time(8), datetime.time(20), ("mon", "tue", "wed", "thu", "fri"))
+    keeper = ServiceHoursKeeper(hours, switch._store, switch._audit, hall_clock)
+    kept = ServiceMonitor(watched.devices, watched.backend, switch, keeper, lambda: customer.served)
+    kept.journal_ready()
+    return kept
+
+
+def test_outside_the_hours_the_level_is_closed_with_the_next_opening(kept, hall_clock):
+    assert kept.level().in_service and kept.level().cash
+    hall_clock.at = datetime.datetime(2026, 12, 4, 20, 0)  # Friday, closing time
+    level = kept.level()
+    assert level.out_of_order and not level.cash and not level.card
+    assert level.reason_code == REASON_HOURS_CLOSED
+    assert opening_in(level.detail) == datetime.datetime(2026, 12, 7, 8, 0)  # Monday morning
+    assert level.terminal_status == "out_of_service"  # what the heartbeat contract knows
+
+
+def test_closing_time_never_cuts_off_a_customer_being_served(kept, hall_clock, customer):
+    customer.served = True  # paying since 19:58
+    hall_clock.at = datetime.datetime(2026, 12, 4, 20, 1)
+    assert kept.level().in_service and kept.level().cash
+    customer.served = False  # back at home: now the sign
+    assert kept.level().reason_code == REASON_HOURS_CLOSED
+
+
+def test_the_technician_comes_before_the_hours_and_the_hours_before_the_network(kept, switch, hall_clock, clock):
+    kept.backend.record_failure("TIMEOUT: no answer")
+    clock.now = 21
+    assert kept.level().reason_code == REASON_BACKEND_UNREACHABLE
+    hall_clock.at = datetime.datetime(2026, 12, 5, 10, 0)  # Saturday
+    assert kept.level().reason_code == REASON_HOURS_CLOSED
+    switch.maintenance_open("wang.tech")  # a technician gets in on a closed machine, and the sign says so
+    assert kept.level().reason_code == "E-MAINT-OPEN"
+    switch.maintenance_closed()
+    switch.put_out("device_repair: Device repair", "wang.tech")
+    assert kept.level().reason_code == "E-MAINT-OUT"
+
+
+def test_closed_today_by_a_technician_is_closed_now(kept):
+    kept.hours.close_today("wang.tech")
+    level = kept.level()
+    assert level.reason_code == REASON_HOURS_CLOSED
+    assert opening_in(level.detail) == datetime.datetime(2026, 12, 7, 8, 0)
+    kept.hours.clear_today("wang.tech")
+    assert kept.level().in_service
+
+
+def test_without_hours_the_monitor_is_always_open(watched, hall_clock):
+    hall_clock.at = datetime.datetime(2026, 12, 6, 3, 0)  # Sunday night: nobody asked for hours
+    assert watched.hours is None and watched.level().in_service

@@ -1,11 +1,11 @@
 """The operations page (technician, supervisor): outbox and "Sync now", the service switch,
-log export and "Restart kiosk".
+service hours today, log export and "Restart kiosk".
 
 Thin: it renders an :class:`~kiosk.operations_model.OperationsView` and says
 what was asked through its signals; the model does the work off the GUI
-thread.  Two steps open a panel of their own over the page: the reason for
-putting the machine out (chips and the text pad), and the confirmation of a
-restart.  Nothing typed survives :meth:`OperationsPage.wipe` (logout).
+thread.  Three steps open a panel of their own over the page: the reason for
+putting the machine out (chips and the text pad), today's service hours (the
+keypad), and the confirmation of a restart.  Nothing typed survives :meth:`OperationsPage.wipe` (logout).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from kiosk.operations_model import OperationsView
 from screens.context import RenderContext, set_role
 from screens.maintenance.out_of_service_form import OutOfServiceForm
 from screens.maintenance.outbox_table import OutboxTable
+from screens.maintenance.service_hours_form import ServiceHoursForm, ServiceHoursPanel
 
 MAX_TARGETS = 3  # chips (one a row) that fit the export panel; the directory itself is always among them
 PATH_CHARS = 34  # a longer path shows its end: the stick's or folder's own name is there
@@ -50,6 +51,9 @@ class OperationsPage(QWidget):
     put_back_requested = Signal()
     export_requested = Signal(str)  # the chosen target's path
     restart_requested = Signal()  # confirmed
+    hours_requested = Signal(str, str)  # today's (opens, closes) as typed
+    closed_today_requested = Signal()
+    clear_hours_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,6 +62,7 @@ class OperationsPage(QWidget):
         self._target = ""  # the chosen export target's path
         self._targets: tuple[ExportTarget, ...] = ()
         self._awaiting_put_out = False
+        self._awaiting_hours = False
         column = QVBoxLayout(self)
         column.setContentsMargins(24, 16, 24, 16)
         column.setSpacing(12)
@@ -71,13 +76,17 @@ class OperationsPage(QWidget):
         self.stack = QStackedWidget()
         self.main = QWidget()
         self.form = OutOfServiceForm()
+        self.hours_form = ServiceHoursForm()
         self.confirm_restart = self._restart_panel()
-        for widget in (self.main, self.form, self.confirm_restart):
+        for widget in (self.main, self.form, self.hours_form, self.confirm_restart):
             self.stack.addWidget(widget)
         column.addWidget(self.stack, 1)
         self._build_main()
         self.form.confirmed.connect(self._put_out)
         self.form.cancelled.connect(self._back_to_main)
+        self.hours_form.set_requested.connect(lambda opens, closes: self._hours(self.hours_requested, opens, closes))
+        self.hours_form.closed_requested.connect(lambda: self._hours(self.closed_today_requested))
+        self.hours_form.cancelled.connect(self._back_to_main)
 
     # -- building ---------------------------------------------------------------------
     def _build_main(self) -> None:
@@ -101,8 +110,12 @@ class OperationsPage(QWidget):
         column.addWidget(outbox, 0)
         lower = QHBoxLayout()
         lower.setSpacing(16)
-        lower.addWidget(self._service_panel(), 5)
-        lower.addWidget(self._export_panel(), 6)
+        self.hours_panel = ServiceHoursPanel()
+        self.hours_panel.change_requested.connect(self._open_hours_form)
+        self.hours_panel.clear_requested.connect(self.clear_hours_requested)
+        lower.addWidget(self._service_panel(), 4)
+        lower.addWidget(self.hours_panel, 5)
+        lower.addWidget(self._export_panel(), 5)
         lower.addWidget(self._kiosk_panel(), 3)
         column.addLayout(lower, 1)
 
@@ -184,6 +197,15 @@ class OperationsPage(QWidget):
         self.form.wipe()
         self.stack.setCurrentWidget(self.form)
 
+    def _open_hours_form(self) -> None:
+        if self._view is not None and self._view.hours is not None:
+            self.hours_form.start(self._view.hours)
+            self.stack.setCurrentWidget(self.hours_form)
+
+    def _hours(self, signal, *values: str) -> None:
+        self._awaiting_hours = True
+        signal.emit(*values)
+
     def _put_out(self, preset: str, words: str) -> None:
         self._awaiting_put_out = True
         self.put_out_requested.emit(preset, words)
@@ -193,8 +215,9 @@ class OperationsPage(QWidget):
         self.restart_requested.emit()
 
     def _back_to_main(self) -> None:
-        self._awaiting_put_out = False
+        self._awaiting_put_out = self._awaiting_hours = False
         self.form.wipe()
+        self.hours_form.wipe()
         self.stack.setCurrentWidget(self.main)
 
     def _choose_target(self, path: str) -> None:
@@ -223,8 +246,13 @@ class OperationsPage(QWidget):
             action.setEnabled(not view.busy)
         self.sync.setEnabled(not view.busy and view.outbox is not None)  # no journal: nothing to send
         self.form.render(ctx, view.presets, view.busy)
-        if self._awaiting_put_out and not view.busy and view.notice and view.notice.tone != "error":
-            self._back_to_main()  # put out: the form's work is done
+        self.hours_form.render(ctx, view.busy)
+        self.hours_panel.setVisible(view.hours is not None)
+        if view.hours is not None:
+            self.hours_panel.render(ctx, view.hours, view.busy)
+        done = not view.busy and view.notice and view.notice.tone != "error"
+        if (self._awaiting_put_out or self._awaiting_hours) and done:
+            self._back_to_main()  # put out, or today's hours kept: the form's work is done
 
     def _render_message(self, ctx: RenderContext, view: OperationsView) -> None:
         notice = view.notice
