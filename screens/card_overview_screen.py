@@ -11,22 +11,14 @@ when a purchase paid earlier is not on the card yet, "Write it to my card"
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
 from kiosk.top_up_records import card_masked
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
-from screens.overview_screen import _field_pair, _set_pair, _Table, _tariff_rows
-
-
-def panel() -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame(objectName="card")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(28, 16, 28, 16)
-    layout.setSpacing(4)
-    return frame, layout
+from screens.overview_screen import Table, field_pair, panel, set_pair, tariff_rows
 
 
 class CardOverviewScreen(QWidget):
@@ -38,12 +30,12 @@ class CardOverviewScreen(QWidget):
         super().__init__()
         self.title = set_role(QLabel(), "title")
         self.take_card = set_role(QLabel(), "subtitle")
-        self.fields = {name: _field_pair() for name in ("account", "card", "credit", "count", "meter")}
+        self.fields = {name: field_pair() for name in ("account", "card", "credit", "count", "meter")}
         self.limits_title = set_role(QLabel(), "fieldName")
-        self.limits = _Table()
+        self.limits = Table()
         self.arrears = set_role(QLabel(wordWrap=True), "hint")
         self.tariff_title = set_role(QLabel(), "fieldName")
-        self.tariff = _Table()
+        self.tariff = Table()
         self.waiting = set_role(QLabel(wordWrap=True), "heading")  # a purchase paid, not on the card
         self.waiting_hint = set_role(QLabel(wordWrap=True), "subtitle")
         self.buy = set_role(QPushButton(), "primary")
@@ -109,11 +101,11 @@ class CardOverviewScreen(QWidget):
         reading = offer.reading
         self.title.setText(tr("top_up.card.title", utility=ctx.utility_name(reading.utility)))
         self.take_card.setText(tr("top_up.card.keep_in"))
-        _set_pair(self.fields["account"], tr("overview.account_no"), offer.account_masked)
-        _set_pair(self.fields["card"], tr("top_up.card.number"), card_masked(reading.card_serial))
-        _set_pair(self.fields["credit"], tr("top_up.card.credit"), yuan(reading.credit_fen))
-        _set_pair(self.fields["count"], tr("top_up.card.count"), str(reading.purchase_count))
-        _set_pair(self.fields["meter"], tr("top_up.card.meter"), _meter_report(ctx, reading))
+        set_pair(self.fields["account"], tr("overview.account_no"), offer.account_masked)
+        set_pair(self.fields["card"], tr("top_up.card.number"), card_masked(reading.card_serial))
+        set_pair(self.fields["credit"], tr("top_up.card.credit"), yuan(reading.credit_fen))
+        set_pair(self.fields["count"], tr("top_up.card.count"), str(reading.purchase_count))
+        set_pair(self.fields["meter"], tr("top_up.card.meter"), _meter_report(ctx, reading))
         self._waiting_panel.setVisible(offer.rewrite_first)
         self._offer_panel.setVisible(not offer.rewrite_first)
         if offer.rewrite_first:
@@ -151,7 +143,7 @@ class CardOverviewScreen(QWidget):
         self.tariff_title.setText(tr("overview.tariff"))
         if account is not None and account.tariff_tiers:
             self.tariff.set_rows((tr("overview.tier"), tr("overview.tier_price", unit=ctx.unit_name(account.unit)),
-                                  tr("overview.tier_range")), _tariff_rows(account, ctx))
+                                  tr("overview.tier_range")), tariff_rows(account, ctx))
         else:
             self.tariff.clear()
 

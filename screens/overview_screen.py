@@ -17,7 +17,7 @@ from screens.usage_chart import UsageChart
 RECENT_BILLS_SHOWN = 5
 
 
-def _card() -> tuple[QFrame, QVBoxLayout]:
+def panel() -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame(objectName="card")
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(24, 14, 24, 14)
@@ -25,7 +25,7 @@ def _card() -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
-class _Table(QWidget):
+class Table(QWidget):
     """A few rows of labels; rebuilt on each render, emptied on wipe."""
 
     def __init__(self) -> None:
@@ -67,18 +67,18 @@ class OverviewScreen(QWidget):
         super().__init__()
         self.title = set_role(QLabel(), "title")
         self.take_card = set_role(QLabel(), "subtitle")  # after a card: take it back
-        self.holder = _field_pair()
-        self.account_no = _field_pair()
-        self.address = _field_pair()
+        self.holder = field_pair()
+        self.account_no = field_pair()
+        self.address = field_pair()
         self.arrears_name = set_role(QLabel(), "fieldName")
         self.arrears = set_role(QLabel(), "bigAmount")
-        self.balance = _field_pair()
+        self.balance = field_pair()
         self.chart_title = set_role(QLabel(), "fieldName")
         self.chart = UsageChart()
         self.bills_title = set_role(QLabel(), "fieldName")
-        self.bills = _Table()
+        self.bills = Table()
         self.tariff_title = set_role(QLabel(), "fieldName")
-        self.tariff = _Table()
+        self.tariff = Table()
         self.pay = set_role(QPushButton(), "primary")
         self.pay.clicked.connect(self.pay_chosen)
         # Where "Pay" would be when cash cannot be taken: why, and where to pay instead.
@@ -88,7 +88,7 @@ class OverviewScreen(QWidget):
         self._lay_out()
 
     def _lay_out(self) -> None:
-        who, who_layout = _card()
+        who, who_layout = panel()
         for name, value in (self.holder, self.account_no, self.address, self.balance):
             who_layout.addWidget(name)
             who_layout.addWidget(value)
@@ -96,15 +96,15 @@ class OverviewScreen(QWidget):
         who_layout.addWidget(self.arrears)
         who_layout.addStretch(1)
 
-        chart, chart_layout = _card()
+        chart, chart_layout = panel()
         self._chart_card = chart
         chart_layout.addWidget(self.chart_title)
         chart_layout.addWidget(self.chart, 1)
-        bills, bills_layout = _card()
+        bills, bills_layout = panel()
         bills_layout.addWidget(self.bills_title)
         bills_layout.addWidget(self.bills)
         bills_layout.addStretch(1)
-        tariff, tariff_layout = _card()
+        tariff, tariff_layout = panel()
         self._tariff_card = tariff
         tariff_layout.addWidget(self.tariff_title)
         tariff_layout.addWidget(self.tariff)
@@ -151,10 +151,10 @@ class OverviewScreen(QWidget):
         # Elder mode: fewer things at once — what is owed, the bills, and Pay.
         self._chart_card.setVisible(not state.elder)
         self._tariff_card.setVisible(not state.elder)
-        _set_pair(self.holder, tr("overview.holder"), account.holder_masked)
-        _set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
-        _set_pair(self.address, tr("overview.address"), account.address_masked)
-        _set_pair(self.balance, tr("overview.balance"), yuan(account.balance_fen))
+        set_pair(self.holder, tr("overview.holder"), account.holder_masked)
+        set_pair(self.account_no, tr("overview.account_no"), mask_account(account.account_no))
+        set_pair(self.address, tr("overview.address"), account.address_masked)
+        set_pair(self.balance, tr("overview.balance"), yuan(account.balance_fen))
         owes = account.arrears_fen > 0
         self.arrears_name.setText(tr("overview.arrears") if owes else tr("overview.nothing_owed"))
         self.arrears.setText(yuan(account.arrears_fen))
@@ -170,7 +170,7 @@ class OverviewScreen(QWidget):
         self.tariff_title.setText(tr("overview.tariff"))
         self.tariff.set_rows(
             (tr("overview.tier"), tr("overview.tier_price", unit=ctx.unit_name(account.unit)), tr("overview.tier_range")),
-            _tariff_rows(account, ctx),
+            tariff_rows(account, ctx),
         )
 
     def wipe(self) -> None:
@@ -185,11 +185,11 @@ class OverviewScreen(QWidget):
         self.tariff.clear()
 
 
-def _field_pair() -> tuple[QLabel, QLabel]:
+def field_pair() -> tuple[QLabel, QLabel]:
     return set_role(QLabel(), "fieldName"), set_role(QLabel(wordWrap=True), "fieldValue")
 
 
-def _set_pair(pair: tuple[QLabel, QLabel], name: str, value: str) -> None:
+def set_pair(pair: tuple[QLabel, QLabel], name: str, value: str) -> None:
     pair[0].setText(name)
     pair[1].setText(value)
 
@@ -205,7 +205,7 @@ def _bill_rows_and_marks(account: Account, tr) -> tuple[list[tuple[str, ...]], l
     return rows, marks
 
 
-def _tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:
+def tariff_rows(account: Account, ctx: RenderContext) -> list[tuple[str, ...]]:
     rows = []
     lower = 0.0
     for tier in account.tariff_tiers:

@@ -11,7 +11,7 @@ a QR code of the transaction number stands in for it, to photograph.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from contract.payment_state import PENDING, POSTED
 from kiosk import paid_words
@@ -21,9 +21,7 @@ from kiosk.payment_record import CashPayment
 from screens.account_strip import AccountStrip
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
-from screens.qr_code import QrCode
-
-_ROWS = 6
+from screens.result_figures import ResultFigures
 
 
 class PaidScreen(QWidget):
@@ -36,10 +34,8 @@ class PaidScreen(QWidget):
         self.strip = AccountStrip()
         self.problem = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
         self.advice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
-        self._rows = [(set_role(QLabel(), "fieldName"), set_role(QLabel(), "fieldValue")) for _ in range(_ROWS)]
-        self.qr = QrCode()
-        self.qr_caption = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
-        self.qr_caption.setFixedWidth(300)
+        self.figures = ResultFigures()
+        self.qr = self.figures.qr
         self.slip = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
         self.done = set_role(QPushButton(), "primary")
         self.pay_another = QPushButton()
@@ -58,20 +54,6 @@ class PaidScreen(QWidget):
         heading.addSpacing(16)
         heading.addWidget(self.title)
         heading.addStretch(1)
-        fields = QGridLayout()
-        fields.setHorizontalSpacing(40)
-        for row, (name, value) in enumerate(self._rows):
-            fields.addWidget(name, row, 0, Qt.AlignmentFlag.AlignRight)
-            fields.addWidget(value, row, 1, Qt.AlignmentFlag.AlignLeft)
-        qr = QVBoxLayout()
-        qr.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
-        qr.addWidget(self.qr_caption)
-        body = QHBoxLayout()
-        body.addStretch(1)
-        body.addLayout(fields)
-        body.addSpacing(60)
-        body.addLayout(qr)
-        body.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(160, 30, 160, 30)
         column.addStretch(1)
@@ -80,7 +62,7 @@ class PaidScreen(QWidget):
             column.addSpacing(spacing)
             column.addWidget(widget)
         column.addSpacing(12)
-        column.addLayout(body)
+        column.addLayout(self.figures)
         for widget in (self.advice, self.slip):
             column.addSpacing(12)
             column.addWidget(widget)
@@ -107,10 +89,7 @@ class PaidScreen(QWidget):
         slip = tr(paid_words.slip_key(payment))
         self.slip.setText(slip + (("" if ctx.lang == "zh" else " ") + tr("card.take_back") if state.by_card else ""))
         # No slip: the transaction number as a QR code, to photograph and show at the counter.
-        self.qr.set_payload("" if payment.slip_printed else payment.transaction_no)
-        self.qr.setVisible(not payment.slip_printed)
-        self.qr_caption.setText(tr("paid.qr_caption"))
-        self.qr_caption.setVisible(not payment.slip_printed)
+        self.figures.show_code("" if payment.slip_printed else payment.transaction_no, tr("paid.qr_caption"))
 
     def _fill_rows(self, ctx: RenderContext, payment: CashPayment, elder: bool) -> None:
         tr = ctx.tr
@@ -126,11 +105,7 @@ class PaidScreen(QWidget):
             rows.append((tr("paid.still_owed"), yuan(payment.still_due_fen)))
         if payment.receipt_no:
             rows.append((tr("paid.receipt_no"), payment.receipt_no))
-        for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * _ROWS):
-            name.setText(text_name)
-            value.setText(text_value)
-            name.setVisible(bool(text_name))
-            value.setVisible(bool(text_name))
+        self.figures.set_rows(rows)
 
     def _advice(self, ctx: RenderContext, payment: CashPayment, elder: bool = False) -> str:
         text = ctx.tr(paid_words.advice_key(payment), hotline=ctx.config.terminal.hotline, transaction_no=payment.transaction_no)
@@ -140,9 +115,6 @@ class PaidScreen(QWidget):
         return text
 
     def wipe(self) -> None:
-        for name, value in self._rows:
-            name.clear()
-            value.clear()
+        self.figures.clear()
         for label in (self.mark, self.title, self.strip, self.problem, self.advice, self.slip):
             label.clear()
-        self.qr.set_payload("")

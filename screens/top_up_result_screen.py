@@ -12,16 +12,15 @@ action does it.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import yuan
 from kiosk.journey_state import JourneyState
 from kiosk.top_up_records import TopUpOutcome, TopUpResult
 from screens.context import RenderContext, set_role
 from screens.nav_bar import NavBar
-from screens.qr_code import QrCode
+from screens.result_figures import ResultFigures
 
-_ROWS = 6
 _TITLES = {
     TopUpOutcome.WRITTEN: "top_up.done.written",
     TopUpOutcome.NOT_WRITTEN: "top_up.done.not_written",
@@ -39,10 +38,7 @@ class TopUpResultScreen(QWidget):
         self.title = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "title")
         self.problem = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "degraded")
         self.advice = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "subtitle")
-        self._rows = [(set_role(QLabel(), "fieldName"), set_role(QLabel(), "fieldValue")) for _ in range(_ROWS)]
-        self.qr = QrCode()
-        self.qr_caption = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
-        self.qr_caption.setFixedWidth(300)
+        self.figures = ResultFigures()
         self.slip = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "hint")
         self.take_card = set_role(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "heading")
         self.done = set_role(QPushButton(), "primary")
@@ -62,20 +58,6 @@ class TopUpResultScreen(QWidget):
         heading.addSpacing(16)
         heading.addWidget(self.title, 0)
         heading.addStretch(1)
-        fields = QGridLayout()
-        fields.setHorizontalSpacing(40)
-        for row, (name, value) in enumerate(self._rows):
-            fields.addWidget(name, row, 0, Qt.AlignmentFlag.AlignRight)
-            fields.addWidget(value, row, 1, Qt.AlignmentFlag.AlignLeft)
-        qr = QVBoxLayout()
-        qr.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
-        qr.addWidget(self.qr_caption)
-        body = QHBoxLayout()
-        body.addStretch(1)
-        body.addLayout(fields)
-        body.addSpacing(60)
-        body.addLayout(qr)
-        body.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(160, 24, 160, 30)
         column.addStretch(1)
@@ -83,7 +65,7 @@ class TopUpResultScreen(QWidget):
         column.addSpacing(8)
         column.addWidget(self.problem)
         column.addSpacing(12)
-        column.addLayout(body)
+        column.addLayout(self.figures)
         for widget in (self.advice, self.slip, self.take_card):
             column.addSpacing(12)
             column.addWidget(widget)
@@ -112,10 +94,7 @@ class TopUpResultScreen(QWidget):
         self.advice.setText(tr(result.advice_key, hotline=hotline, purchase_no=result.purchase_no)
                             if result.advice_key else tr("top_up.done.to_meter"))
         self.slip.setText(tr("top_up.done.slip" if result.slip_printed else "top_up.done.no_slip"))
-        self.qr.set_payload("" if result.slip_printed else result.purchase_no)
-        self.qr.setVisible(not result.slip_printed)
-        self.qr_caption.setText(tr("top_up.done.qr_caption"))
-        self.qr_caption.setVisible(not result.slip_printed)
+        self.figures.show_code("" if result.slip_printed else result.purchase_no, tr("top_up.done.qr_caption"))
         self.take_card.setText(tr("top_up.done.take_card"))
         again = result.outcome is TopUpOutcome.NOT_WRITTEN or result.more_to_rewrite
         self.rewrite.setText(tr("top_up.done.write_next" if result.outcome is TopUpOutcome.WRITTEN
@@ -135,16 +114,9 @@ class TopUpResultScreen(QWidget):
             rows.append((tr("top_up.card.count"), str(result.card_count)))
         if result.receipt_no:
             rows.append((tr("paid.receipt_no"), result.receipt_no))
-        for (name, value), (text_name, text_value) in zip(self._rows, rows + [("", "")] * _ROWS):
-            name.setText(text_name)
-            value.setText(text_value)
-            name.setVisible(bool(text_name))
-            value.setVisible(bool(text_name))
+        self.figures.set_rows(rows)
 
     def wipe(self) -> None:
-        for name, value in self._rows:
-            name.clear()
-            value.clear()
+        self.figures.clear()
         for label in (self.mark, self.title, self.problem, self.advice, self.slip):
             label.clear()
-        self.qr.set_payload("")
