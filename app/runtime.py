@@ -148,8 +148,23 @@ def _build_kiosk(config: KioskConfig, demo: bool, side_by_side: bool = False):
             panel[0].show_beside(whole.controller.window)
 
     whole = build_kiosk(config, on_devices_started=show_device_panel if demo else None)
+    if not demo:
+        _keep_service_hours(config, whole)
     whole.controller.render()
     return whole, panel
+
+
+def _keep_service_hours(config: KioskConfig, whole) -> None:
+    """A terminal keeps ``[service_hours]`` and the day's override a technician set (the closed sign
+    outside them).  Not the demo, which runs at any hour on a developer's machine, nor the tests
+    and the tour, which build their kiosk without this and set a hall clock where they need one."""
+    store = getattr(whole.maintenance, "store", None)
+    if store is None:  # no maintenance file: the sign cannot be lifted by a technician, so none is kept
+        log.error("service hours not kept: the maintenance file is not open")
+        return
+    from kiosk.service_hours import ServiceHoursKeeper
+
+    whole.controller.services.hours = ServiceHoursKeeper.from_config(config, store)
 
 
 def _show_window(app, window, windowed: bool, size: tuple[int, int] | None, side_by_side: bool = False) -> None:

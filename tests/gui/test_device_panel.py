@@ -113,10 +113,13 @@ def test_pulling_the_acceptor_cable_leaves_inquiry_only_not_the_sign(kiosk_and_p
     wait_until(lambda: kiosk.service_level().cash, timeout_s=DEVICE_TIMEOUT_S, what="the acceptor to reconnect")
 
 
-def test_a_card_inserted_on_the_panel_leads_to_the_account_overview(kiosk_and_panel):
+def test_a_card_inserted_on_the_panel_leads_to_its_overview_and_from_there_to_its_bill(kiosk_and_panel):
     kiosk, panel = kiosk_and_panel
 
     tap(panel.buttons["card_insert"])
+    wait_until(lambda: kiosk.journey.state.step is Step.CARD_OVERVIEW, timeout_s=DEVICE_TIMEOUT_S,
+               what="the prepaid card's own overview")
+    tap(kiosk.window.card_overview.bill)
     wait_until(lambda: kiosk.journey.state.step is Step.OVERVIEW, timeout_s=DEVICE_TIMEOUT_S,
                what="the overview of the card's account")
     assert kiosk.journey.state.by_card
