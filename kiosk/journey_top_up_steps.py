@@ -180,7 +180,9 @@ class TopUpSteps:
         if state.step is Step.CARD_OVERVIEW and view.offer is not None and view.offer.rewrite_first:
             number: str | None = view.offer.rewrite[0]
         elif state.step is Step.TOP_UP_DONE and view.result is not None and _rewritable(view.result):
-            number = None if view.result.more_to_rewrite and view.written else view.result.purchase_no
+            # This purchase again only while it is paid and not on the card; after one written or
+            # referred (refused for good: never written again), the card's next waiting purchase.
+            number = view.result.purchase_no if view.result.outcome is TopUpOutcome.NOT_WRITTEN else None
         else:
             return None
         self._set(replace(state, step=Step.TOP_UP_WRITING, payment=None,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
@@ -182,7 +182,7 @@ class TopUpService:
         if not done.committed or done.commit_failed:  # cancelled, or left to recovery with its notes
             return self._finish(self.journal.get_purchase(no), done.reason)
         purchase, reason = self._to_card(no)
-        return self._finish(purchase, reason or done.reason)
+        return self._finish(purchase, reason or done.reason, credit_before_fen=session.offer.reading.credit_fen)
 
     # -- on a worker: the card of a paid-not-written purchase is in the reader ---------------------
     def rewrite(self, purchase_no: str | None = None) -> TopUpResult:
@@ -300,19 +300,21 @@ class TopUpService:
         """The result as the journal holds the purchase now (after a completion that failed)."""
         return self._finish(self.journal.get_purchase(purchase_no), reason)
 
-    def _finish(self, purchase: PurchaseRecord, reason: str, *, more_to_rewrite: bool = False) -> TopUpResult:
+    def _finish(self, purchase: PurchaseRecord, reason: str, *, more_to_rewrite: bool = False,
+                credit_before_fen: int | None = None) -> TopUpResult:
         outcome = outcome_of(purchase)
         if outcome is TopUpOutcome.REFERRED:
             reason, key = purchase.error_code or reason, REFERRED_KEY
         else:
             key = problem_key(reason)
-        slip = self.slip_data(purchase, key, reason) if outcome is not TopUpOutcome.CANCELLED else None
+        slip = (replace(self.slip_data(purchase, key, reason), card_credit_before_fen=credit_before_fen)
+                if outcome is not TopUpOutcome.CANCELLED else None)
         printed = self.print_slip(slip)
         log.info("top-up %s: %s %s", purchase.purchase_no, outcome.value, reason)
         return TopUpResult(purchase.purchase_no, outcome, purchase.state, purchase.paid_fen, purchase.credit_fen,
                            purchase.arrears_paid_fen, purchase.receipt_no or "", purchase.card_count_after,
                            purchase.state == P.CONFIRMED, reason, key, advice_key(outcome), slip, printed,
-                           more_to_rewrite)
+                           more_to_rewrite, purchase.card_credit_after_fen if purchase.on_card else None)
 
     def slip_data(self, purchase: PurchaseRecord, problem: str = "", reason: str = "", *,
                   recovered: bool = False) -> TopUpSlipData:
@@ -328,7 +330,7 @@ class TopUpService:
             notes=purchase.notes, credit_fen=purchase.credit_fen, arrears_paid_fen=purchase.arrears_paid_fen,
             receipt_no=purchase.receipt_no or "", purchase_count=purchase.purchase_count,
             problem_key=problem or (problem_key(reason) if reason else ""), advice_key=advice_key(outcome),
-            recovered=recovered)
+            recovered=recovered, card_credit_after_fen=purchase.card_credit_after_fen if purchase.on_card else None)
 
     def print_slip(self, slip: TopUpSlipData | None) -> bool:
         if slip is None or self.slip_printer is None:

@@ -134,6 +134,8 @@ class TopUpSlipData:
     problem_key: str
     advice_key: str
     recovered: bool  # printed after a restart carried the purchase forward
+    card_credit_before_fen: int | None = None  # the card as read for the order (unknown for a rewrite)
+    card_credit_after_fen: int | None = None  # the card read back after the write
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class TopUpResult:
     slip: TopUpSlipData | None
     slip_printed: bool = False
     more_to_rewrite: bool = False  # another paid purchase waits for this card
+    card_credit_fen: int | None = None  # the credit on the card, read back after the write
 
 
 def card_masked(serial: str) -> str:

@@ -208,6 +208,10 @@ def _amounts(data: TopUpSlipData, credit_key: str | None) -> list[Element]:
         elements.append(Field(_label("top_up_slip.arrears_paid"), yuan(data.arrears_paid_fen)))
     if credit_key and data.credit_fen is not None:
         elements.append(Field(_label(credit_key), yuan(data.credit_fen), bold=True))
+    if data.card_credit_before_fen is not None and data.outcome is O.WRITTEN:
+        elements.append(Field(_label("top_up_slip.card_before"), yuan(data.card_credit_before_fen)))
+    if data.card_credit_after_fen is not None:
+        elements.append(Field(_label("top_up_slip.card_after"), yuan(data.card_credit_after_fen), bold=True))
     if data.purchase_count is not None:
         elements.append(Field(_label("top_up_slip.purchase_count"), str(data.purchase_count)))
     if data.receipt_no:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 from screens.context import set_role
 from screens.qr_code import QrCode
 
-ROWS = 6
+ROWS = 7  # a top-up written with arrears settled has seven figures
 
 
 class ResultFigures(QHBoxLayout):

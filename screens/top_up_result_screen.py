@@ -97,8 +97,9 @@ class TopUpResultScreen(QWidget):
         self.figures.show_code("" if result.slip_printed else result.purchase_no, tr("top_up.done.qr_caption"))
         self.take_card.setText(tr("top_up.done.take_card"))
         again = result.outcome is TopUpOutcome.NOT_WRITTEN or result.more_to_rewrite
-        self.rewrite.setText(tr("top_up.done.write_next" if result.outcome is TopUpOutcome.WRITTEN
-                                else "top_up.done.write_again"))
+        # Paid and not on the card: this one again; otherwise (written, or referred) the card's next waiting one.
+        self.rewrite.setText(tr("top_up.done.write_again" if result.outcome is TopUpOutcome.NOT_WRITTEN
+                                else "top_up.done.write_next"))
         self.rewrite.setVisible(again)
 
     def _fill_rows(self, ctx: RenderContext, result: TopUpResult) -> None:
@@ -110,6 +111,8 @@ class TopUpResultScreen(QWidget):
             rows.append((tr("top_up.done.arrears_paid"), yuan(result.arrears_paid_fen)))
         if result.credit_fen is not None:
             rows.append((tr("top_up.done.credit"), yuan(result.credit_fen)))
+        if result.card_credit_fen is not None:  # read back from the card, not what was sent to it
+            rows.append((tr("top_up.done.card_now"), yuan(result.card_credit_fen)))
         if result.card_count is not None and result.outcome is TopUpOutcome.WRITTEN:
             rows.append((tr("top_up.card.count"), str(result.card_count)))
         if result.receipt_no:

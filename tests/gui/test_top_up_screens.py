@@ -88,6 +88,7 @@ def test_credit_bought_with_cash_is_on_the_card_read_back_and_booked_once(whole,
     shoot(whole, "top-up-written")
     assert done.outcome is TopUpOutcome.WRITTEN
     assert purse(image) == (5000, count_before + 1)  # the card carries the new purchase to the meter
+    assert done.card_credit_fen == 5000  # what the screen shows is what was read back from the chip
     screen = whole.controller.window.top_up_done
     assert "50.00" in screen.title.text() and screen.take_card.text()
     assert not screen.rewrite.isVisible()  # nothing left to write
