@@ -23,6 +23,7 @@ from datetime import datetime
 from drivers.escpos.slip import PAPER_80MM, Element, Field, QrCode, Separator, Slip, Text, Title, columns_of
 from kiosk.config_types import TerminalConfig
 from kiosk.i18n import Translator, yuan
+from kiosk.slip_parts import label, note_name
 from offline_store.journal import Collection, UnassignedNote
 
 _ZH, _EN = Translator("zh"), Translator("en")
@@ -33,13 +34,6 @@ DOUBT_KINDS = {
     "in_box": "maint.collection.kind.in_box",
     "test_note": "maint.collection.kind.test_note",
 }
-
-
-def note_name(denomination_fen: int) -> str:
-    """A banknote as people name it: ¥100, ¥5, or ¥0.50 for a jiao note."""
-    if denomination_fen % 100 == 0:
-        return f"¥{denomination_fen // 100:,}"
-    return yuan(denomination_fen)
 
 
 def signed(number: int) -> str:
@@ -78,9 +72,7 @@ class CollectionSlipData:
         return cls(terminal.hall_name_zh, terminal.hall_name_en, terminal.id, printed_at, collection, reprint)
 
 
-def _label(key: str) -> str:
-    """A label in both languages on one line: "清机人 Collector"."""
-    return f"{_ZH(key)} {_EN(key)}"
+_label = label
 
 
 def collection_slip(data: CollectionSlipData, columns: int = PAPER_80MM) -> Slip:

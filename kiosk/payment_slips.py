@@ -25,7 +25,6 @@ The wording follows the payment screens (``paid.*`` in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,12 +42,10 @@ from drivers.escpos.slip import (
     columns_of,
 )
 from kiosk.i18n import Translator, yuan
+from kiosk.slip_parts import EN, ZH, both, check_masked, headline, label, note_name
 
 Status = PaymentState  # POSTED, PENDING or REFERRED: what a slip can say of the money
 STATUSES: tuple[PaymentState, ...] = (POSTED, PENDING, REFERRED)
-
-_UNMASKED_DIGITS = re.compile(r"\d{6,}")
-
 
 @dataclass(frozen=True)
 class PaymentSlipData:
@@ -113,29 +110,12 @@ class PaymentSlipData:
         return self.counter_hint_en.strip() or Translator("en")("slip.default_counter")
 
 
-def _check_masked(name: str, value: str, *, required: bool) -> None:
-    # A slip leaves the hall in the customer's pocket: an unmasked account
-    # number or name on it would break rule 5 for good, so it is refused here.
-    if not value and not required:
-        return
-    if "*" not in value or _UNMASKED_DIGITS.search(value):
-        raise ValueError(f"{name} does not look masked (contract.masking): personal data never goes on a slip")
-
 
 # ---------------------------------------------------------------- the slips
 # Every word comes from assets/i18n/messages.toml (``slip.*``), in both languages.
 
-_ZH, _EN = Translator("zh"), Translator("en")
-
-
-def _label(key: str) -> str:
-    """A field's label in both languages, on one line: "户号 Account"."""
-    return f"{_ZH(key)} {_EN(key)}"
-
-
-def _both(key: str, bold: bool = False, **values: object) -> list[Element]:
-    """A sentence as two lines, Chinese then English."""
-    return [Text(_ZH(key, **values), bold=bold), Text(_EN(key, **values), bold=bold)]
+_ZH, _EN = ZH, EN
+_label, _both, _headline, _check_masked, _note = label, both, headline, check_masked, note_name
 
 
 def payment_slip(data: PaymentSlipData, columns: int = PAPER_80MM) -> Slip:
@@ -239,13 +219,6 @@ def _amounts(data: PaymentSlipData) -> list[Element]:
     return elements
 
 
-def _note(denomination_fen: int) -> str:
-    """A banknote as people name it: ¥100, ¥5, or ¥0.50 for a jiao note."""
-    if denomination_fen % 100 == 0:
-        return f"¥{denomination_fen // 100:,}"
-    return yuan(denomination_fen)
-
-
 def _status(data: PaymentSlipData, columns: int) -> list[Element]:
     if data.status == POSTED:
         elements: list[Element] = [
@@ -279,17 +252,6 @@ def _counter(data: PaymentSlipData) -> list[Element]:
     if not (data.counter_hint_zh.strip() or data.counter_hint_en.strip()):
         return []
     return [Text(f"{_label('slip.counter')}: {data.counter_zh} {data.counter_en}", "center", bold=True)]
-
-
-def _headline(key: str, columns: int) -> list[Element]:
-    """Double-size status words, then their English: on one line when they fit, else a
-    line per part ("|" in the catalogue marks the break), never a word split."""
-    marked = _ZH(key)
-    whole = marked.replace("|", "")
-    english = Text(_EN(key), "center", bold=True)
-    if 2 * columns_of(whole) <= columns:
-        return [Title(whole), english]
-    return [*(Title(part.strip(" ，")) for part in marked.split("|")), english]
 
 
 def _prominent_transaction(data: PaymentSlipData, columns: int) -> list[Element]:

@@ -30,11 +30,11 @@ from __future__ import annotations
 import logging
 
 from drivers.escpos.slip import PAPER_80MM, Element, Field, QrCode, Separator, Slip, Text, Title, columns_of
-from kiosk.collection_slip import note_name
 from kiosk.i18n import Translator, yuan
 # The payment slips' helpers, so a label reads "户号 Account" and a headline
 # breaks the same way on every slip the kiosk prints.
-from kiosk.payment_slips import _both, _check_masked, _headline, _label
+from kiosk.slip_parts import both as _both, check_masked as _check_masked, headline as _headline, label as _label
+from kiosk.slip_parts import note_name
 from kiosk.slip_printing import SLIP_WAIT_S, print_slip_on
 from kiosk.top_up_records import TopUpOutcome, TopUpSlipData
 
