@@ -225,7 +225,7 @@ class KioskApp(QObject):
         if isinstance(news, LookUpCard):
             self.look_up_card(news.utility_id, news.account_no)
         elif isinstance(news, TopUpCard):
-            self.top_up.card_inserted(news.utility_id)
+            self.top_up.card_inserted(news.utility_id, news.card_serial)
         elif isinstance(news, CardUnusable):
             self.journey.card_unreadable(news.reason)
         elif isinstance(news, CardTakenOut):

@@ -59,8 +59,11 @@ class TopUpFlow:
             screen.rewrite_chosen.connect(self.rewrite)
 
     # -- the card --------------------------------------------------------------------
-    def card_inserted(self, utility_id: str) -> None:
-        ticket = self.journey.top_up_card_read(utility_id)
+    def card_inserted(self, utility_id: str, card_serial: str) -> None:
+        ticket = self.journey.top_up_card_inserted(utility_id, card_serial)
+        self._ask_offer(ticket)
+
+    def _ask_offer(self, ticket: int | None) -> None:
         if ticket is None or self.service is None:
             return
         service, lookup = self.service, self.kiosk.backend.get("lookup")
@@ -81,7 +84,7 @@ class TopUpFlow:
         """"Try again" after a refusal: the card in the reader asked once more."""
         state = self.journey.state
         if state.top_up is not None and state.utility_id:
-            self.card_inserted(state.utility_id)
+            self._ask_offer(self.journey.top_up_card_read(state.utility_id))
 
     def show_bill(self) -> None:
         """"Bill and usage" on the card's overview: the account's bill, as an account card shows it."""

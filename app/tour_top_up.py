@@ -114,6 +114,9 @@ class TourTopUp:
         self.reader.pull_on_write()
         self.finish()
         self.tour.shoot("top-up-card-pulled", lang)
+        self.reader.insert(LOST_GAS_CARD)  # another card for this purchase: told it is the wrong one
+        wait_until(lambda: self.tour.kiosk.journey.state.top_up.wrong_card, what="the wrong card told")
+        self.tour.shoot("top-up-wrong-card", lang)
         self.reader.insert(self.card)  # the same card, back in: the paid purchase is offered first
         self.step(Step.CARD_OVERVIEW, "the rewrite offered")
         self.tour.shoot("top-up-rewrite-offered", lang)

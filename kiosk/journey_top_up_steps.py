@@ -90,6 +90,20 @@ class TopUpSteps:
         state = self._state
         return ticket == self._pending_ticket and state.step is Step.LOOKUP and state.top_up is not None
 
+    def top_up_card_inserted(self, utility_id: str, card_serial: str) -> int | None:
+        """A prepaid card inserted: its offer's ticket, or None.  On the result of a purchase paid and
+        not written, a card other than the purchase's is told it is the wrong one (the result stays:
+        the customer still needs its purchase number); the purchase's own card is offered the rewrite."""
+        state = self._state
+        view = state.top_up
+        if (state.step is Step.TOP_UP_DONE and view is not None and view.result is not None
+                and view.result.outcome is TopUpOutcome.NOT_WRITTEN and view.offer is not None
+                and card_serial != view.offer.reading.card_serial):
+            self.touch()
+            self._set(replace(state, top_up=replace(view, wrong_card=True)))
+            return None
+        return self.top_up_card_read(utility_id)
+
     def top_up_card_removed(self) -> None:
         """The card taken out before any money: the customer is asked for it again."""
         state = self._state

@@ -30,6 +30,7 @@ class TopUpCard:
     """A prepaid meter's purchase card (购电卡): its own overview, to buy credit or have it written."""
 
     utility_id: str
+    card_serial: str
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def card_news(event: object, level: ServiceLevel, *, top_up: bool = False
     if isinstance(event, CardInserted):
         info = event.card_info
         if top_up and info.card_type is CardType.PURCHASE:
-            return TopUpCard(info.utility.value)
+            return TopUpCard(info.utility.value, info.serial)
         return LookUpCard(info.utility.value, info.account_no)
     if isinstance(event, CardRemoved):
         return CardTakenOut()

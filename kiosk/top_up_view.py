@@ -67,6 +67,8 @@ class TopUpView:
     writing: bool = False  # the credit is going to the card (a purchase or a rewrite)
     rewriting: bool = False  # a purchase paid earlier, written now (补写卡)
     result: TopUpResult | None = None
+    # Paid and not written, and another card was inserted: "this is not the card of this purchase".
+    wrong_card: bool = False
 
     @property
     def chosen_fen(self) -> int:

@@ -87,8 +87,10 @@ class TopUpResultScreen(QWidget):
         self.title.setText(tr(title, credit=yuan(result.credit_fen or 0)))
         self.mark.setText(_MARKS.get(result.outcome, "!"))
         set_role(self.mark, "successMark" if result.outcome is TopUpOutcome.WRITTEN else "warningMark")
-        self.problem.setText(tr(result.problem_key) if result.problem_key else "")
-        self.problem.setVisible(bool(result.problem_key))
+        # Another card inserted for this purchase: said first, over what went wrong before.
+        problem = "top_up.problem.other_card" if view.wrong_card else result.problem_key
+        self.problem.setText(tr(problem) if problem else "")
+        self.problem.setVisible(bool(problem))
         self._fill_rows(ctx, result)
         hotline = ctx.config.terminal.hotline
         self.advice.setText(tr(result.advice_key, hotline=hotline, purchase_no=result.purchase_no)

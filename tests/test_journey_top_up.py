@@ -333,6 +333,28 @@ def test_a_purchase_paid_ends_on_its_result(journey, outcome):
     assert not state.top_up.writing and not state.payment.note_in_escrow
 
 
+def test_another_card_on_a_paid_not_written_result_is_told_it_is_the_wrong_one_and_the_result_stays(journey):
+    writing(journey)
+    journey.top_up_finished(result(TopUpOutcome.NOT_WRITTEN))
+
+    assert journey.top_up_card_inserted("gas", "5A4B000000000033") is None  # no offer asked for it
+
+    state = journey.state
+    assert state.step is Step.TOP_UP_DONE and state.top_up.wrong_card
+    assert state.top_up.result.purchase_no == "T01-0010"
+    # The purchase's own card, back in: its offer (the rewrite first) is asked for.
+    assert journey.top_up_card_inserted("electricity", SERIAL) is not None
+    assert journey.state.step is Step.LOOKUP
+
+
+def test_another_card_after_a_written_result_is_a_new_customers_card(journey):
+    writing(journey)
+    journey.top_up_finished(result(TopUpOutcome.WRITTEN))
+
+    assert journey.top_up_card_inserted("gas", "5A4B000000000033") is not None
+    assert journey.state.step is Step.LOOKUP and not journey.state.top_up.wrong_card
+
+
 @pytest.mark.parametrize("outcome, more, rewrite", [
     (TopUpOutcome.NOT_WRITTEN, False, RewriteRequest("T01-0010")),  # this one, paid and not on the card
     (TopUpOutcome.WRITTEN, True, RewriteRequest(None)),  # the card's oldest purchase still waiting

@@ -18,7 +18,7 @@ def test_a_utility_card_is_looked_up_by_its_account():
 
 def test_a_purchase_card_opens_its_top_up_where_the_kiosk_sells_credit_and_its_bill_where_not():
     inserted = CardInserted(b"\x3b", PURCHASE_CARD)
-    assert card_news(inserted, ServiceLevel(), top_up=True) == TopUpCard("gas")
+    assert card_news(inserted, ServiceLevel(), top_up=True) == TopUpCard("gas", "0" * 16)
     assert card_news(inserted, ServiceLevel(), top_up=False) == LookUpCard("gas", "5101200029")
     # An open-account card (开户卡, not a purchase card) shows its bill either way.
     opening = CardInfo(Utility("electricity"), "3201100017", "000123456789", CardType.OPEN_ACCOUNT)

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.assembly import Kiosk
 from drivers.pcsc import card_app
+from drivers.pcsc.card_app import CardInfo, CardType, Utility
+from kiosk.backend.seed import DEMO_CARDS
 from drivers.pcsc.applet import DEMO_CARD, CardImage
 from kiosk.journey_state import Step
 from kiosk.top_up_records import TopUpOutcome
@@ -21,6 +23,7 @@ from screens.stylesheet import stylesheet
 from gui.test_payment import insert
 from harness import close_kiosk, kiosk_config, started_kiosk, tap, wait_until
 
+OTHER_CARD = CardInfo(Utility.GAS, "5101200029", "000051012002", CardType.PURCHASE, 0, 12, DEMO_CARDS["gas_card"])
 SHOTS = os.environ.get("KIOSK_TEST_SHOTS")  # a folder: every screen of these tests saved as PNG to look at
 
 
@@ -124,6 +127,13 @@ def test_a_card_pulled_during_the_write_keeps_the_money_and_is_written_when_inse
     shoot(whole, "top-up-card-pulled")
     assert pulled.outcome is TopUpOutcome.NOT_WRITTEN
     assert purse(image) == (credit_before, count_before)  # nothing half-written
+
+    reader.insert(OTHER_CARD)  # another card of the customer's: not the one this purchase is for
+    wait_until(lambda: whole.controller.journey.state.top_up.wrong_card, what="the wrong card told")
+    shoot(whole, "top-up-wrong-card")
+    screen = whole.controller.window.top_up_done
+    assert screen.problem.text() == "这不是本次购买的卡，请插入购买时使用的卡。"
+    assert screen.figures.rows[0][1].text() == pulled.purchase_no  # the purchase number stays on screen
 
     to_overview(whole, image)  # the same card, back in: the paid purchase first, nothing sold
     overview = whole.controller.window.card_overview
