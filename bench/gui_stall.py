@@ -168,7 +168,8 @@ class GuiThreadNews(QObject):
             self._step = state.step
             if self.counting:
                 self.screen_changes.append(time.perf_counter())
-                self.lookups_shown += state.step is Step.OVERVIEW
+                # A prepaid card's own overview (the billing system asked, the card read) or an account's bill.
+                self.lookups_shown += state.step in (Step.OVERVIEW, Step.CARD_OVERVIEW)
 
 
 def stall_causes(stalls: list[tuple[float, float]], news: GuiThreadNews) -> dict[str, int]:
