@@ -1,5 +1,5 @@
-"""The operations page wired to its model: outbox and sync now, out of service, service hours today,
-log export, restart."""
+"""The operations page wired to its model: outbox, card purchases and sync now, out of service, service
+hours today, log export, restart."""
 
 from __future__ import annotations
 
@@ -34,13 +34,18 @@ class OperationsWiring:
         self._do(lambda model, user: model.view())
 
     def _model(self, parts) -> OperationsModel:
-        """Built again when the journal came up (or went) since the last time: it reads the stack's.
-        The hours are the service monitor's own keeper, so what the page sets is what the sign obeys."""
+        """Built again when the journal or the card top-ups came up (or went) since the last time: it
+        reads the stack's.  The hours are the service monitor's own keeper, so what the page sets is
+        what the sign obeys."""
         journal = parts.payments.journal
         hours = getattr(self.controller.kiosk_app.services, "hours", None)
-        if self.model is None or self.model.journal is not journal or self.model.hours is not hours:
+        purchase_sync = getattr(getattr(parts.payments, "top_up", None), "sync", None)  # None: no card top-ups
+        model = self.model
+        if (model is None or model.journal is not journal or model.hours is not hours
+                or model.purchase_sync is not purchase_sync):
             self.model = OperationsModel.from_config(parts.config, journal=journal, sync=parts.payments.sync,
-                                                     switch=parts.switch, audit=parts.audit, hours=hours)
+                                                     switch=parts.switch, audit=parts.audit, hours=hours,
+                                                     purchase_sync=purchase_sync)
         return self.model
 
     def _do(self, action, *, level: bool = False, then=None) -> None:

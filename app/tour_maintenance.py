@@ -4,8 +4,10 @@ Reached as a technician reaches it (five taps on the hall name), with the
 accounts an installer sets at the console; every state shown is played for
 real (a wrong PIN typed, an account locked by five, the acceptor jammed on its
 emulator, notes fed in a device test, a box collected with a difference, a
-payment held in the outbox while the billing system fails, the machine put
-out of service and back, closed for the day: ``app/tour_service_hours.py``).
+payment held in the outbox while the billing system fails, a card purchase
+whose card was pulled mid-write listed for the technician and then rewritten,
+the machine put out of service and back, closed for the day:
+``app/tour_service_hours.py``).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class TourMaintenance:
 
         self.visit_login(lang)
         self.visit_technician(lang)
+        self.visit_purchases(lang)
         TourServiceHours(self).visit(lang)
         self.visit_collection(lang)
         self.visit_supervisor(lang)
@@ -144,6 +147,35 @@ class TourMaintenance:
         self.settled(lambda: not self.maintenance.parts.switch.state().out, "back in service")
         self.log_out()
         wait_until(lambda: not self.window.showing_out_of_order, what="the sign down")
+
+    def visit_purchases(self, lang: str) -> None:
+        """A customer pulls the card while its credit is written and leaves: the technician finds the
+        purchase paid and not written on the operations page.  Then the customer is back with the card
+        and it is written, so the next language's top-up pass finds a card that may buy."""
+        from app.tour_top_up import WRITE_S, TourTopUp
+        from kiosk.journey_state import Step
+        from screens.maintenance.outbox_table import PURCHASES
+
+        top_up = TourTopUp(self.tour)
+        top_up.to_meter()
+        top_up.insert_card(lang)
+        top_up.to_cash_in(50)
+        self.tour.insert(50)
+        top_up.reader.pull_on_write()
+        top_up.finish()
+        self.tour.home(lang)
+        self.open_login()
+        self.log_in("li.wei")
+        self.go_to(MaintPage.OPERATIONS)
+        tap(self.maintenance.pages.current.widget.outbox.list_chips[PURCHASES])
+        self.shoot("purchases", lang)
+        self.log_out()
+        top_up.reader.insert(top_up.card)
+        top_up.step(Step.CARD_OVERVIEW, "the rewrite offered")
+        tap(self.window.card_overview.rewrite)
+        top_up.step(Step.TOP_UP_DONE, "the rewrite", WRITE_S)
+        top_up.to_meter()
+        self.tour.home(lang)
 
     def visit_devices(self, lang: str) -> None:
         """The acceptor jammed (its fault live and in the archive), then cleared; a test with two notes;

@@ -1,5 +1,5 @@
-"""The operations page's model: outbox and "Sync now", out of service / back, service hours today,
-log export, restart.
+"""The operations page's model: outbox and "Sync now", card purchases to follow, out of service / back,
+service hours today, log export, restart.
 
 Qt-free.  Every public method but :meth:`OperationsModel.wipe` may block (the
 journal, the sync worker's answer, a USB stick), so the application layer
@@ -27,6 +27,7 @@ from kiosk.log_export import ExportFailed, ExportResult, ExportTarget, export_lo
 from kiosk.maintenance_audit import Audit
 from kiosk.maintenance_notice import Notice, notice
 from kiosk.outbox_view import SYNC_WAIT_S, OutboxView, SyncOutcome, SyncSource, outbox_view, sync_now
+from kiosk.purchase_view import PurchaseView, purchase_view, wait_purchase_sync, wake_purchase_sync
 from kiosk.service_hours import HoursRefused, HoursToday, ServiceHoursKeeper, hours_text
 from kiosk.service_switch import ReasonRefused, ServiceSwitch, SwitchState
 from offline_store.journal import MoneyJournal
@@ -65,6 +66,8 @@ class OperationsView:
     last_export: ExportResult | None = None
     busy: bool = False  # set by the application layer (dataclasses.replace) while an action runs
     hours: HoursToday | None = None  # None: this kiosk keeps no service hours
+    purchases: PurchaseView | None = None  # card purchases to follow; None: no journal
+    purchase_notice: Notice | None = None  # what "Sync now" did with the card purchases' postings
 
 
 def compose_reason(preset_code: str, words: str) -> str:
@@ -92,10 +95,11 @@ class OperationsModel:
     def __init__(self, *, journal: MoneyJournal | None, sync: SyncSource | None, switch: ServiceSwitch,
                  audit: Audit, log_dir: str, export_dir: str, terminal_id: str,
                  clock: Callable[[], float] = time.time, sync_wait_s: float = SYNC_WAIT_S,
-                 hours: ServiceHoursKeeper | None = None) -> None:
+                 hours: ServiceHoursKeeper | None = None, purchase_sync: SyncSource | None = None) -> None:
         self.journal = journal
         self.hours = hours
         self.sync = sync
+        self.purchase_sync = purchase_sync  # None: this kiosk sells no card top-ups
         self.switch = switch
         self.audit = audit
         self.log_dir = log_dir
@@ -104,25 +108,32 @@ class OperationsModel:
         self.clock = clock
         self.sync_wait_s = sync_wait_s
         self._notice: Notice | None = None
+        self._purchase_notice: Notice | None = None  # said after ``_sync_said``, while that is the notice
+        self._sync_said: Notice | None = None
         self._last_export: ExportResult | None = None
 
     @classmethod
     def from_config(cls, config: KioskConfig, *, journal: MoneyJournal | None, sync: SyncSource | None,
                     switch: ServiceSwitch, audit: Audit, clock: Callable[[], float] = time.time,
-                    hours: ServiceHoursKeeper | None = None) -> OperationsModel:
+                    hours: ServiceHoursKeeper | None = None,
+                    purchase_sync: SyncSource | None = None) -> OperationsModel:
         """Where the logs are, where sticks are mounted, and the terminal's id, from the configuration."""
         return cls(journal=journal, sync=sync, switch=switch, audit=audit, log_dir=config.logging.dir,
                    export_dir=config.maintenance.export_dir, terminal_id=config.terminal.id, clock=clock,
-                   hours=hours)
+                   hours=hours, purchase_sync=purchase_sync)
 
     def view(self) -> OperationsView:
         """What the page shows now (reads the journal and looks for sticks: blocking)."""
         state = self.switch.state()
         preset, words = split_reason(state.reason) if state.out else (None, "")
-        outbox = outbox_view(self.journal, self.clock()) if self.journal is not None else None
+        now = self.clock()
+        outbox = outbox_view(self.journal, now) if self.journal is not None else None
+        purchases = purchase_view(self.journal, now) if self.journal is not None else None
         return OperationsView(outbox, state, preset, words, REASON_PRESETS, tuple(export_targets(self.export_dir)),
                               self._notice, self._last_export,
-                              hours=self.hours.today() if self.hours is not None else None)
+                              hours=self.hours.today() if self.hours is not None else None,
+                              purchases=purchases,
+                              purchase_notice=self._purchase_notice if self._notice is self._sync_said else None)
 
     # -- the service switch -------------------------------------------------------------
     def put_out(self, user: str, preset_code: str, words: str) -> OperationsView:
@@ -174,10 +185,39 @@ class OperationsModel:
             self._notice = notice("maint.ops.outbox.journal_off", "error")
             return self.view()
         waiting = len(self.journal.outbox())
+        # Woken first, the purchase worker drains its outbox while the payments' sync waits.
+        started = wake_purchase_sync(self.journal, self.purchase_sync)
+        began = time.monotonic()
         outcome = sync_now(self.journal, self.sync, wait_s=self.sync_wait_s)
         self.audit.record(user, "sync", f"{waiting} waiting", _sync_result(outcome))
         self._notice = self._sync_notice(outcome, waiting)
+        self._purchase_notice = None
+        if self.purchase_sync is not None:
+            left_s = max(0.0, self.sync_wait_s - (time.monotonic() - began))
+            purchases = wait_purchase_sync(self.journal, started, wait_s=left_s)
+            self.audit.record(user, "sync", f"{started.waiting} card purchase postings waiting",
+                              _sync_result(purchases))
+            self._purchase_notice = self._purchase_sync_notice(purchases, started.waiting)
+        if waiting == 0 and self._purchase_notice is not None:  # only purchases waited: say that alone
+            self._notice, self._purchase_notice = self._purchase_notice, None
+        self._sync_said = self._notice  # any later action's notice replaces both sentences
         return self.view()
+
+    def _purchase_sync_notice(self, outcome: SyncOutcome, waiting_before: int) -> Notice | None:
+        """A second sentence after the payments' one; none when no card purchase waited."""
+        left = outcome.still_waiting
+        if not outcome.running:
+            return notice("maint.purchases.sync.not_running", "error", waiting=left) if left else None
+        if waiting_before == 0:
+            return None
+        if outcome.failures:
+            return notice("maint.purchases.sync.failed", "warning", code=outcome.last_error, posted=outcome.posted,
+                          waiting=left)
+        if not outcome.answered:
+            return notice("maint.purchases.sync.no_answer", "warning", seconds=f"{self.sync_wait_s:.0f}",
+                          waiting=left)
+        return notice("maint.purchases.sync.done", "ok" if left == 0 else "warning", posted=outcome.posted,
+                      referred=outcome.referred, waiting=left)
 
     def _sync_notice(self, outcome: SyncOutcome, waiting_before: int) -> Notice:
         left = outcome.still_waiting
@@ -224,6 +264,7 @@ class OperationsModel:
     def wipe(self) -> None:
         """Logout: the next person starts without the last one's messages."""
         self._notice = None
+        self._purchase_notice = None
         self._last_export = None
 
 

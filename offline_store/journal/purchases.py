@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from contract.masking import mask_account
@@ -47,6 +48,7 @@ from offline_store.journal.states import (
     PII_TABLE,
     PURCHASE_UNFINISHED,
     CANCELLED,
+    PAID_NOT_WRITTEN,
     PurchaseState,
     sql_list,
 )
@@ -61,6 +63,37 @@ _RECORD_COLUMNS = (
     "receipt_no", "arrears_paid_fen", "credit_fen", "token_credit_fen", "token_count", "token_mac", "issued_at",
     "write_attempts", "write_outcome", "write_reason", "card_count_after", "card_credit_after_fen", "written_at",
     "confirmed_at", "attempts", "error_code", "error_message", "opened_at", "finished_at", "recovered")
+
+
+@dataclass(frozen=True)
+class PurchaseToFollow:
+    """A purchase someone must still act on, as :meth:`PurchaseBook.purchases_to_follow` reads it:
+    only clear columns (the account is the masked one; no token, no detail words)."""
+
+    purchase_no: str
+    utility: str
+    card_serial: str
+    account_masked: str
+    method: str
+    state: PurchaseState
+    chosen_fen: int
+    paid_fen: int
+    write_attempts: int
+    write_reason: str | None
+    attempts: int
+    error_code: str | None
+    opened_at: float
+    queued: str | None  # the outbox step waiting ("payment", "confirm"), None when none is
+
+
+@dataclass(frozen=True)
+class PurchasesToFollow:
+    rows: tuple[PurchaseToFollow, ...]  # newest first, at most the limit asked
+    total: int  # all of them, shown or not
+    not_written: int  # paid (or booked) and not on the card
+    not_written_fen: int  # their money (taken here, or bought at another terminal for a rewrite here)
+    referred: int
+    queued: int  # with a posting still in the purchase outbox
 
 
 class UnknownPurchase(JournalError):
@@ -271,6 +304,27 @@ class PurchaseBook:
         with self._lock:
             rows = self._db.conn.execute(sql + (f" LIMIT {int(limit)}" if limit is not None else "")).fetchall()
         return [PurchaseOutboxEntry(*row) for row in rows]
+
+    def purchases_to_follow(self, limit: int = 50) -> PurchasesToFollow:
+        """Paid and not on the card, referred, or with a posting still queued: the newest ``limit``
+        and the counts of all, in one query.  Found through the state index and the outbox (an OR
+        of two indexed lookups), so years of confirmed purchases are never scanned."""
+        queued = "(SELECT group_concat(o.step) FROM purchase_outbox o WHERE o.purchase_no = p.purchase_no)"
+        not_written = f"p.state IN {sql_list(PAID_NOT_WRITTEN)}"
+        to_follow = sql_list((*PAID_NOT_WRITTEN, P.REFERRED))
+        amount = f"CASE p.method WHEN '{CASH}' THEN p.paid_fen ELSE p.chosen_fen END"
+        sql = (f"SELECT p.purchase_no, p.utility, p.card_serial, p.account_masked, p.method, p.state, p.chosen_fen, "
+               f"p.paid_fen, p.write_attempts, p.write_reason, p.attempts, p.error_code, p.opened_at, {queued}, "
+               f"COUNT(*) OVER (), SUM({not_written}) OVER (), SUM(CASE WHEN {not_written} THEN {amount} END) "
+               f"OVER (), SUM(p.state = '{P.REFERRED}') OVER (), SUM({queued} IS NOT NULL) OVER () "
+               f"FROM purchases p "
+               f"WHERE p.state IN {to_follow} OR p.purchase_no IN (SELECT purchase_no FROM purchase_outbox) "
+               f"ORDER BY p.opened_at DESC, p.rowid DESC LIMIT ?")
+        with self._lock:
+            rows = self._db.conn.execute(sql, [int(limit)]).fetchall()
+        counts = rows[0][14:] if rows else (0, 0, 0, 0, 0)
+        return PurchasesToFollow(tuple(PurchaseToFollow(*row[:5], PurchaseState(row[5]), *row[6:14]) for row in rows),
+                                 *(value or 0 for value in counts))
 
     def _purchases(self, where: str, params: list | None = None, *,
                    order: str = "p.opened_at, p.rowid") -> list[PurchaseRecord]:

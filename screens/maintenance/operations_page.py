@@ -1,5 +1,5 @@
-"""The operations page (technician, supervisor): outbox and "Sync now", the service switch,
-service hours today, log export and "Restart kiosk".
+"""The operations page (technician, supervisor): outbox and "Sync now", the card purchases to follow,
+the service switch, service hours today, log export and "Restart kiosk".
 
 Thin: it renders an :class:`~kiosk.operations_model.OperationsView` and says
 what was asked through its signals; the model does the work off the GUI
@@ -16,12 +16,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout,
                                QWidget)
 
-from kiosk.i18n import yuan
 from kiosk.log_export import ExportTarget, human_size
+from kiosk.maintenance_notice import TONES
 from kiosk.operations_model import OperationsView
 from screens.context import RenderContext, set_role
 from screens.maintenance.out_of_service_form import OutOfServiceForm
-from screens.maintenance.outbox_table import OutboxTable
+from screens.maintenance.outbox_table import OutboxPanel
 from screens.maintenance.service_hours_form import ServiceHoursForm, ServiceHoursPanel
 
 MAX_TARGETS = 3  # chips (one a row) that fit the export panel; the directory itself is always among them
@@ -93,21 +93,12 @@ class OperationsPage(QWidget):
         column = QVBoxLayout(self.main)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(16)
-        outbox, inner = panel("opsOutbox")
-        head = QHBoxLayout()
-        self.outbox_heading = set_role(QLabel(objectName="opsOutboxHeading", wordWrap=True), "maintHeading")
-        self.refresh = button("opsRefresh")
-        self.sync = button("opsSync")
-        self.refresh.clicked.connect(self.refresh_requested)
-        self.sync.clicked.connect(self.sync_requested)
-        head.addWidget(self.outbox_heading, 1)
-        head.addWidget(self.refresh)
-        head.addSpacing(8)
-        head.addWidget(self.sync)
-        inner.addLayout(head)
-        self.table = OutboxTable()
-        inner.addWidget(self.table, 1)
-        column.addWidget(outbox, 0)
+        self.outbox = OutboxPanel()
+        self.outbox.refresh.clicked.connect(self.refresh_requested)
+        self.outbox.sync.clicked.connect(self.sync_requested)
+        box = self.outbox
+        self.outbox_heading, self.refresh, self.sync, self.table = box.heading, box.refresh, box.sync, box.table
+        column.addWidget(self.outbox, 0)
         lower = QHBoxLayout()
         lower.setSpacing(16)
         self.hours_panel = ServiceHoursPanel()
@@ -232,7 +223,7 @@ class OperationsPage(QWidget):
         tr = ctx.tr
         self.title.setText(tr("maint.ops.title"))
         self._render_message(ctx, view)
-        self._render_outbox(ctx, view)
+        self.outbox.render(ctx, view.outbox, view.purchases, view.busy)
         self._render_service(ctx, view)
         self._render_export(ctx, view)
         self.kiosk_heading.setText(tr("maint.ops.restart.heading"))
@@ -255,23 +246,11 @@ class OperationsPage(QWidget):
             self._back_to_main()  # put out, or today's hours kept: the form's work is done
 
     def _render_message(self, ctx: RenderContext, view: OperationsView) -> None:
-        notice = view.notice
-        self.message.setVisible(notice is not None)
-        if notice is not None:
-            self.message.setText(notice.text(ctx.tr))
-            set_role(self.message, "maintMessage", tone=notice.tone)
-
-    def _render_outbox(self, ctx: RenderContext, view: OperationsView) -> None:
-        tr = ctx.tr
-        outbox = view.outbox
-        if outbox is None:
-            self.outbox_heading.setText(tr("maint.ops.outbox.heading_off"))
-        else:
-            self.outbox_heading.setText(tr("maint.ops.outbox.heading", count=len(outbox.waiting),
-                                           amount=yuan(outbox.waiting_fen), referred=len(outbox.referred)))
-        self.refresh.setText(tr("maint.ops.refresh"))
-        self.sync.setText(tr("maint.ops.sync.button"))
-        self.table.render(ctx, outbox)
+        said = [n for n in (view.notice, view.purchase_notice) if n is not None]  # the payments', the purchases'
+        self.message.setVisible(bool(said))
+        if said:
+            self.message.setText(" ".join(n.text(ctx.tr) for n in said))
+            set_role(self.message, "maintMessage", tone=max((n.tone for n in said), key=TONES.index))  # the worse
 
     def _render_service(self, ctx: RenderContext, view: OperationsView) -> None:
         tr, state = ctx.tr, view.switch
@@ -324,6 +303,7 @@ class OperationsPage(QWidget):
         self._back_to_main()
         self._target = ""
         self._view = None
+        self.outbox.wipe()
         self.message.clear()
         self.message.setVisible(False)
 

@@ -15,13 +15,20 @@ STATES = (
     "paid-posted", "paid-pending", "paid-referred", "paid-acceptor-failed", "pay-notice-no-slip",
     "paid-no-slip-part-payment", "overview-part-paid",
     "card-insert", "overview-by-card", "card-unreadable", "home-no-slip", "home-inquiry-only", "home-no-card-reader",
-    "out-of-order-note-jam", "out-of-order-cash-box-removed", "out-of-order-no-device", "out-of-order",
+    "out-of-order-note-jam", "out-of-order-cash-box-removed", "out-of-order-no-device",
+    # A prepaid card's top-up (app/tour_top_up.py).
+    "top-up-card-overview", "top-up-amount", "top-up-amount-refused", "top-up-cash-in", "top-up-writing",
+    "top-up-written", "top-up-card-pulled", "top-up-wrong-card", "top-up-rewrite-offered", "top-up-rewritten",
+    "top-up-billing-down", "top-up-card-refused",
+    "out-of-order",
 )
 # The maintenance screen, after the device states, in the standard pass only (staff have no elder mode).
 MAINTENANCE = (
     "maint-login", "maint-login-wrong-pin", "maint-login-locked", "maint-device-fault", "maint-device-acceptor-test",
     "maint-device-printer-test", "maint-device-card-read", "maint-repair", "maint-repair-saved", "maint-operations",
-    "maint-out-of-service-form", "maint-out-of-service", "out-of-service-sign", "maint-collection-difference",
+    "maint-out-of-service-form", "maint-out-of-service", "out-of-service-sign", "maint-purchases",
+    "maint-service-hours", "maint-service-hours-form", "maint-service-hours-closed-today", "closed-sign-today",
+    "closed-sign-evening", "maint-collection-difference",
     "maint-collection-note", "maint-collection-recorded", "maint-accounts",
 )
 STANDARD = STATES[:-1] + MAINTENANCE + STATES[-1:]
