@@ -254,5 +254,7 @@ def seed_cards() -> list[dict[str, Any]]:
         utility, account_no = DEMO_ACCOUNTS[s.account]
         cards.append({"card_serial": DEMO_CARDS[name], "utility": utility, "account_no": account_no,
                       "meter_no": s.meter_no, "status": s.status, "purchase_count": s.purchase_count,
-                      **CARD_LIMITS[utility]})
+                      # The count the card carried when these records begin, loaded by its meter: a
+                      # later purchase is on its way to the meter until a write-back says it arrived.
+                      "issued_count": s.purchase_count, **CARD_LIMITS[utility]})
     return cards

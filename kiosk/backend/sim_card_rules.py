@@ -73,6 +73,11 @@ def check_card_fits(card: dict[str, Any], reading: CardReading, unwritten: int) 
     if reading.meter_purchase_count is not None and reading.meter_purchase_count < reading.purchase_count:
         raise refuse(409, Refusal.NOT_LOADED_IN_METER,
                      f"the meter last loaded purchase {reading.meter_purchase_count} of {reading.purchase_count}")
+    if reading.meter_purchase_count is None and reading.purchase_count > card.get("issued_count", 0):
+        # Sold here since, and no meter has written back: a second purchase would overwrite the
+        # first on the card, and the meter would refuse the card as two purchases ahead.
+        raise refuse(409, Refusal.NOT_LOADED_IN_METER,
+                     f"the card carries purchase {reading.purchase_count} and no meter has written back since")
 
 
 def limits_for(card: dict[str, Any], account: dict[str, Any], reading: CardReading) -> dict[str, Any]:

@@ -184,3 +184,29 @@ def test_the_billing_system_gone_after_the_money_keeps_it_and_says_the_credit_is
     assert late.outcome is TopUpOutcome.NOT_WRITTEN and late.problem_key == "top_up.problem.posting_pending"
     assert purse(image) == (credit_before, count_before)
     sim.clear_faults()
+
+
+def test_a_second_purchase_waits_for_the_meter_to_take_the_first_then_is_sold(whole):
+    from datetime import datetime
+
+    from drivers.pcsc.applet import PrepaidCardApplet
+    from drivers.pcsc.meter import PrepaidMeter
+
+    image = demo_card_image()
+    reader = whole.devices.emulators.card_reader
+    to_overview(whole, image)
+    buy(whole, 50, 50)
+    assert result(whole).outcome is TopUpOutcome.WRITTEN
+    tap(whole.controller.window.top_up_done.done)
+
+    reader.remove()
+    reader.insert(image)  # straight back, the credit still on its way to the meter
+    step_is(whole, Step.FAILED, "the second purchase refused")
+    assert whole.controller.journey.state.failure.reason_key == "top_up.refused.meter_first"
+
+    reader.remove()  # home: the meter loads the purchase and writes back
+    meter = PrepaidMeter(DEMO_CARD.meter_no, purchase_count=DEMO_CARD.purchase_count)
+    meter.take_card(PrepaidCardApplet(image).process, datetime.now())
+    assert meter.purchase_count == DEMO_CARD.purchase_count + 1
+    to_overview(whole, image)
+    assert whole.controller.window.card_overview.buy.isVisible()
