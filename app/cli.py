@@ -8,6 +8,7 @@
     kiosk diag acceptor --port URL     test the banknote acceptor from the terminal
     kiosk diag printer --device URL    the printer's status, or a test slip
     kiosk diag card (--list | --reader NAME)   the PC/SC readers, or the card in one
+    kiosk diag scanner --port URL      what the barcode/QR scanner reads, and what it is
     kiosk journal report [--since DAY]  cash box since the last collection, and the payments
 
 Qt is imported only by the commands that draw, so ``check-config`` and
@@ -83,7 +84,7 @@ def _add_kiosk_commands(commands) -> None:
 
 
 def _add_diag_commands(diag: argparse.ArgumentParser) -> None:
-    """``kiosk diag acceptor|printer|card``: one device tested from the terminal."""
+    """``kiosk diag acceptor|printer|card|scanner``: one device tested from the terminal."""
     diag_devices = diag.add_subparsers(required=True, metavar="DEVICE")
     acceptor = diag_devices.add_parser("acceptor", help="banknote acceptor (ID-003): status, version, take notes")
     acceptor.add_argument("--port", required=True, help="serial port or pyserial URL, e.g. /dev/ttyS0")
@@ -114,6 +115,16 @@ def _add_diag_commands(diag: argparse.ArgumentParser) -> None:
                       help='wait for a card in reader NAME ("pcsc" = first reader) and print its ATR and account number')
     card.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default 30)")
     card.set_defaults(handler=_diag_card)
+
+    scanner = diag_devices.add_parser("scanner", help="barcode/QR scanner: print what it reads and what it is")
+    scanner.add_argument("--port", required=True, help="serial port or pyserial URL, e.g. /dev/ttyACM0")
+    scanner.add_argument("--seconds", type=float, default=20.0, metavar="N", help="seconds to read (default 20)")
+    scanner.add_argument("--baudrate", type=int, default=9600)
+    scanner.add_argument("--terminator", choices=("cr", "lf", "crlf"), default="cr")
+    scanner.add_argument("--mode", choices=("continuous", "trigger"), default="continuous")
+    scanner.add_argument("--trigger", choices=("honeywell", "gm65"), default="honeywell",
+                         help="trigger commands for --mode trigger (default honeywell: SYN T CR / SYN U CR)")
+    scanner.set_defaults(handler=_diag_scanner)
 
 
 def _add_journal_commands(journal: argparse.ArgumentParser) -> None:
@@ -308,6 +319,18 @@ def _diag_card(args: argparse.Namespace) -> int:
     from drivers.pcsc.diag import run_diag
 
     return run_diag("list" if args.list else "read", args.reader, args.timeout)
+
+
+def _diag_scanner(args: argparse.Namespace) -> int:
+    from drivers.scanner.diag import run_diag
+    from drivers.scanner.settings import ScannerSettings, trigger_from
+
+    try:
+        settings = ScannerSettings(args.baudrate, args.terminator, args.mode, trigger_from(args.trigger))
+    except ValueError as error:
+        print(f"kiosk diag scanner: {error}", file=sys.stderr)
+        return 1
+    return run_diag(args.port, args.seconds, settings)
 
 
 if __name__ == "__main__":
