@@ -43,7 +43,8 @@ kiosk/backend/call_guard.py (the deadline), reply_body.py (the size limit),
 json_limits.py (the JSON limits), retries.py, request_values.py (what may be
 sent), transport_errors.py and error_replies.py (one BackendError for every
 failure), results.py (a reply about what was asked) and http_session.py (the
-isolated session).  The card purchase calls are a mixin: purchase_client.py.
+isolated session).  The card purchase calls and the mobile payment orders
+are mixins: purchase_client.py and mobile_client.py.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ from kiosk.backend.call_guard import _CallGuard
 from kiosk.backend.error_replies import _error_from_response
 from kiosk.backend.http_session import _isolated_session
 from kiosk.backend.json_limits import _decode_json
+from kiosk.backend.mobile_client import MobileCalls
 from kiosk.backend.purchase_client import PurchaseCalls
 from kiosk.backend.reply_body import (
     _announced_length,
@@ -106,7 +108,7 @@ _CLOSE_WAIT_S = 2.0
 T = TypeVar("T")
 
 
-class BackendClient(PurchaseCalls):  # the card purchase calls: kiosk/backend/purchase_client.py
+class BackendClient(PurchaseCalls, MobileCalls):  # kiosk/backend/purchase_client.py, mobile_client.py
     """Talks to the billing system for one terminal (docs/api.md).
 
     Authenticates lazily on the first call and again whenever the token runs

@@ -12,7 +12,9 @@ Two layers, kept apart as in python-escpos (protocol apart from transport):
   by one lock, so concurrent requests serialise like transactions would.
   The prepaid card purchases (:class:`_Purchases`, sim_purchases.py: cards,
   purchases, write tokens made with the card master key) answer the
-  ``/cards`` and ``/purchases`` paths under the same lock.
+  ``/cards`` and ``/purchases`` paths under the same lock, and the mobile
+  payment orders (:class:`_Mobile`, sim_mobile.py, with the customer's phone
+  and the payment providers played here) the ``/mobile-orders`` paths.
 * :class:`_Handler` (kiosk/backend/sim_http.py) is the HTTP transport, and
   the only place faults (kiosk/backend/sim_faults.py) are injected: a delay,
   a 500, a dropped connection, a broken body, a reverse proxy's HTML page, or
@@ -37,6 +39,7 @@ from kiosk.backend.seed import DEMO_ACCOUNTS, DEMO_CARD_MASTER_KEY, DEMO_CARDS, 
 from kiosk.backend.sim_billing import ACCEPTED_DENOMINATIONS_FEN, _Billing, now_iso
 from kiosk.backend.sim_faults import FAULT_KINDS, _Faults
 from kiosk.backend.sim_http import _Server
+from kiosk.backend.sim_mobile import SCANNED_OUTCOMES, _Mobile
 from kiosk.backend.sim_purchases import _Purchases
 from kiosk.backend.sim_messages import _error, _json_reply, _Refused, _Reply, _Request
 
@@ -75,6 +78,7 @@ class BackendSimulator:
             terminal_secret, seed_accounts() if accounts is None else accounts, token_ttl_s
         )
         self._purchases = _Purchases(self._billing, seed_cards() if cards is None else cards, card_master_key)
+        self._mobile = _Mobile(self._billing, self._purchases)
         self._faults = _Faults()
         self._seen_lock = threading.Lock()
         self._seen: list[tuple[str, str]] = []
@@ -196,6 +200,47 @@ class BackendSimulator:
         with self._billing.lock:
             return self._purchases.issue_held()
 
+    # --- The customer's phone and the payment providers (docs/api.md, 6) -------
+
+    @property
+    def mobile(self) -> _Mobile:
+        """The mobile orders' settings: ``qr_ttl_s``, ``scanned_deadline_s``,
+        ``late_window_s``, ``password_s``, ``poll_interval_ms``, and ``clock``
+        (``clock.advance(seconds)`` moves the providers' time on)."""
+        return self._mobile
+
+    @property
+    def mobile_orders(self) -> list[dict[str, Any]]:
+        """Every mobile order made, oldest first, as GET /mobile-orders/{no} answers it now (a copy)."""
+        with self._billing.lock:
+            return self._mobile.listed()
+
+    def set_scanned_outcome(self, outcome: str | None) -> None:
+        """What every scanned payment code does from now on (None: by its last digit)."""
+        if outcome is not None and outcome not in SCANNED_OUTCOMES:
+            raise ValueError(f"scanned outcome must be one of {', '.join(SCANNED_OUTCOMES)} or None, got {outcome!r}")
+        self._mobile.scanned_outcome = outcome
+
+    def pay(self, order_no: str, provider: str = "wechat") -> None:
+        """The customer's phone pays a waiting order (the provider confirms at once)."""
+        with self._billing.lock:
+            self._mobile.pay(order_no, provider)
+
+    def pay_late(self, order_no: str, provider: str = "wechat") -> None:
+        """The provider confirms a payment after the order expired or was cancelled: it stands and posts."""
+        with self._billing.lock:
+            self._mobile.pay(order_no, provider, late=True)
+
+    def hold(self, order_no: str, provider: str = "wechat") -> None:
+        """The customer's app has the order and waits for a password: user_paying until pay or decline."""
+        with self._billing.lock:
+            self._mobile.hold(order_no, provider)
+
+    def decline(self, order_no: str, reason: str = "insufficient_funds") -> None:
+        """The provider refuses the payment (``reason``: a contract.mobile.DeclineReason value)."""
+        with self._billing.lock:
+            self._mobile.decline(order_no, reason)
+
     @property
     def request_log(self) -> list[tuple[str, str]]:
         """(method, path) of every API request received, faulted or not."""
@@ -206,10 +251,12 @@ class BackendSimulator:
         with self._seen_lock:
             self._seen.append((request.method, request.path))
 
-    def _api_for(self, path: str) -> _Billing | _Purchases:
+    def _api_for(self, path: str) -> _Billing | _Purchases | _Mobile:
         """The part of the billing system a path of the API belongs to."""
         if path.startswith(("/api/v1/cards/", "/api/v1/purchases/")) or path == "/api/v1/purchases":
             return self._purchases
+        if path.startswith("/api/v1/mobile-orders/") or path == "/api/v1/mobile-orders":
+            return self._mobile
         return self._billing
 
     def _control(self, request: _Request) -> _Reply:
@@ -223,6 +270,10 @@ class BackendSimulator:
             return _json_reply(200, {"cards": self.cards})
         if route == ("POST", "/_sim/purchases/issue-held"):
             return _json_reply(200, {"issued": self.issue_held_tokens()})
+        if route == ("GET", "/_sim/mobile-orders"):
+            return _json_reply(200, {"orders": self.mobile_orders})
+        if request.method == "POST" and route[1].startswith("/_sim/mobile-orders/"):
+            return self._control_phone(request, route[1])
         if route == ("GET", "/_sim/assistance"):
             return _json_reply(200, {"calls": self.assistance_calls})
         if route == ("GET", "/_sim/faults"):
@@ -235,6 +286,29 @@ class BackendSimulator:
         if route == ("POST", "/_sim/faults"):
             return self._control_inject(request)
         return _error(404, "NOT_FOUND", f"{request.method} {request.path}")
+
+    def _control_phone(self, request: _Request, path: str) -> _Reply:
+        """POST /_sim/mobile-orders/{no}/{pay|pay-late|hold|decline}: the phone, over HTTP (the demo panel)."""
+        order_no, _, action = path[len("/_sim/mobile-orders/"):].partition("/")
+        spec = request.json() if request.body else {}
+        actions = {"pay": self.pay, "pay-late": self.pay_late, "hold": self.hold}
+        try:
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+            if action == "decline":
+                self.decline(order_no, spec.get("reason", "insufficient_funds"))
+            elif action in actions:
+                actions[action](order_no, spec.get("provider", "wechat"))
+            else:
+                return _error(404, "NOT_FOUND", f"POST {path}")
+        except _Refused as refused:
+            return refused.reply
+        except ValueError as problem:
+            return _error(400, "VALIDATION_FAILED", str(problem))
+        return _json_reply(200, {"order": self._mobile_order(order_no)})
+
+    def _mobile_order(self, order_no: str) -> dict[str, Any]:
+        return next(o for o in self.mobile_orders if o["order_no"] == order_no)
 
     def _control_inject(self, request: _Request) -> _Reply:
         try:
