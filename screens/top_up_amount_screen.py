@@ -103,8 +103,11 @@ class TopUpAmountScreen(QWidget):
         self.status.setText(_status_text(ctx, view, limits))
         self.no_change.setText(tr("top_up.amount.no_change", max=yuan(limits.max_amount_fen),
                                   notes=" ".join(f"¥{y}" for y in ctx.config.payment.accepted_notes)))
-        self.submit.setText(tr("top_up.amount.opening") if view.opening
-                            else tr("top_up.amount.pay", amount=yuan(view.chosen_fen)))
+        if view.opening:
+            self.submit.setText(tr("top_up.amount.opening"))
+        else:  # no "Pay ¥0.00" before an amount is chosen
+            self.submit.setText(tr("top_up.amount.pay", amount=yuan(view.chosen_fen)) if view.digits
+                                else tr("top_up.amount.pay_nothing_yet"))
         self.submit.setEnabled(not view.opening and bool(view.digits) and not problem)
         for button in self.presets + list(self.keypad.keys.values()):
             button.setEnabled(not view.opening)
