@@ -16,7 +16,12 @@ def holds_personal_data(conn: sqlite3.Connection) -> bool:
     if any(row[1] == "error_message_enc" for row in conn.execute("PRAGMA table_info(payments)")):
         sealed.append("error_message_enc")  # schema v4 and later
     where = " OR ".join(f"{column} IS NOT NULL" for column in sealed)
-    return conn.execute(f"SELECT 1 FROM payments WHERE {where} LIMIT 1").fetchone() is not None
+    if conn.execute(f"SELECT 1 FROM payments WHERE {where} LIMIT 1").fetchone() is not None:
+        return True
+    # Schema v7: a mobile order seals its account number too, and may be the only sealed data.
+    has_orders = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mobile_orders'").fetchone()
+    return bool(has_orders) and conn.execute(
+        "SELECT 1 FROM mobile_orders WHERE account_no_enc IS NOT NULL LIMIT 1").fetchone() is not None
 
 
 def file_holds_personal_data(path: str | Path) -> bool:

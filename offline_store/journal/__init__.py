@@ -48,6 +48,11 @@ A prepaid card purchase (:mod:`~offline_store.journal.purchases`,
 whose cash is a payment row: its notes are credited by the same code, once,
 and counted in the box; its postings go through the purchase outbox.
 
+A mobile payment order (扫码支付, :mod:`~offline_store.journal.mobile_orders`)
+is journaled ``opened`` before it is made and then follows what the billing
+system answers; the billing system posts a paid order itself, so the journal
+records its receipt and queues nothing.
+
 Personal data (account number, holder, address) is stored only sealed with
 :class:`offline_store.pii.PiiKey`; ``account_masked`` and ``holder_masked``
 are kept in clear for slips and reports.
@@ -70,6 +75,7 @@ from offline_store.journal.errors import (
     SequenceExhausted,
     UnknownPayment,
 )
+from offline_store.journal.mobile_orders import MobileOrders, MobileOrderStateError, UnknownMobileOrder
 from offline_store.journal.posting import Posting
 from offline_store.journal.purchase_steps import PurchaseSteps
 from offline_store.journal.purchases import PurchaseBook, PurchaseStateError, UnknownPurchase, purchase_number
@@ -77,6 +83,8 @@ from offline_store.journal.reading import Reading
 from offline_store.journal.records import (
     CashBox,
     Collection,
+    MobileOrderRecord,
+    MobileOrderState,
     Note,
     Payment,
     PersonalData,
@@ -116,15 +124,16 @@ from offline_store.journal.states import (
 from offline_store.journal.taking_cash import TakingCash
 
 
-class MoneyJournal(JournalCore, PurchaseBook, PurchaseSteps, TakingCash, Posting, Reading, Recovery, Retention,
-                   CashBoxBook):
+class MoneyJournal(JournalCore, PurchaseBook, PurchaseSteps, MobileOrders, TakingCash, Posting, Reading, Recovery,
+                   Retention, CashBoxBook):
     """The money journal in one SQLite file; safe to call from any thread.
 
     ``key`` seals personal data; ``clock`` gives epoch seconds (the journal's
     notion of "now" for every timestamp it writes).  Each idea lives in a
     module of its own (see the package); this class only joins them.  The
     purchases come before the payments: their :meth:`recover` finishes the
-    purchases' cash before the payments' recovery runs.
+    purchases' cash before the payments' recovery runs.  The mobile orders
+    come before Retention: their purge adds the orders' sealed account numbers.
     """
 
 
@@ -138,4 +147,5 @@ __all__ = [
     "SequenceExhausted", "UnassignedKind", "UnassignedNote", "UnknownCollection", "UnknownPayment", "migrate",
     "ON_CARD", "PAID_NOT_WRITTEN", "PURCHASE_FINAL", "PURCHASE_UNFINISHED", "PurchaseOutboxEntry", "PurchaseRecord",
     "PurchaseState", "PurchaseStateError", "UnknownPurchase", "purchase_number",
+    "MobileOrderRecord", "MobileOrderState", "MobileOrderStateError", "UnknownMobileOrder",
 ]

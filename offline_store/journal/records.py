@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from contract.card_token import PurseUpdate, WriteToken
 from contract.payment_rules import credited_to_balance_fen
@@ -117,6 +118,80 @@ class PurchaseRecord:
     @property
     def note_count(self) -> int:
         return sum(count for _, count in self.notes)
+
+
+class MobileOrderState(StrEnum):
+    """A mobile payment order's place in the journal (offline_store/journal/mobile_orders.py).
+
+    The contract's statuses (docs/api.md, 3.14) plus the kiosk's own two:
+    ``opened`` (journaled, the order number exists, not yet known to the
+    billing system) and ``not_created`` (the billing system never made it:
+    refused, or not found after a lost create; nothing can be paid).
+    """
+
+    OPENED = "opened"
+    CREATED = "created"
+    USER_PAYING = "user_paying"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    REVERSED = "reversed"
+    NOT_CREATED = "not_created"
+
+
+@dataclass(frozen=True)
+class MobileOrderRecord:
+    """A mobile payment order as the journal holds it: the account masked, no payment code.
+
+    ``final``: nothing about it can change any more (the billing system said
+    so, or it was never made).  ``deadline_at`` is the kiosk's clock at the
+    first answer plus its ``expires_in_s``: the QR's expiry, or for a scanned
+    code the moment past which an unknown result is reversed.
+    """
+
+    order_no: str
+    terminal_id: str
+    utility: str
+    account_masked: str
+    purchase_no: str | None
+    method: str  # contract.mobile.PaymentMethod value
+    amount_fen: int
+    state: MobileOrderState
+    final: bool
+    created_at: str  # as sent in the create body, the same on every attempt
+    opened_at: float
+    expires_at: str | None
+    deadline_at: float | None
+    qr_payload: str | None
+    provider: str | None
+    provider_ref_masked: str | None
+    decline_reason: str | None
+    paid_at: str | None
+    posted_to: str | None
+    receipt_no: str | None  # the billing system's posting of it (it posts a paid order itself)
+    posted_at: str | None
+    balance_after_fen: int | None
+    arrears_after_fen: int | None
+    cancel_asked_at: float | None  # journaled before the cancel (3.16) is sent
+    reverse_asked_at: float | None  # journaled before the reverse (3.17) is sent
+    asked: int  # answers recorded
+    attempts: int  # asks that failed (network, a malformed reply): it is asked again
+    error_code: str | None
+    error_message: str | None  # the technician's detail, never the billing system's words
+    last_asked_at: float | None
+    finished_at: float | None
+    recovered: bool  # carried forward after a restart: a recovery slip when it was paid
+    purged: bool
+
+    @property
+    def paid(self) -> bool:
+        return self.state is MobileOrderState.PAID
+
+    @property
+    def waiting(self) -> bool:
+        """The phone (or the provider) may still act on it: opened, created or user_paying."""
+        return self.state in (MobileOrderState.OPENED, MobileOrderState.CREATED, MobileOrderState.USER_PAYING)
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,32 @@ def _v6_card_purchases(db: sqlite_utils.Database) -> None:
     db["purchase_outbox"].create_index(["purchase_no", "step"], unique=True)
 
 
+def _v7_mobile_orders(db: sqlite_utils.Database) -> None:
+    """Mobile payment orders (扫码支付, offline_store/journal/mobile_orders.py; docs/api.md 3.14 to 3.17).
+
+    One row per order number, journaled ``opened`` before the order is made.
+    The billing system posts a paid order itself, so no outbox belongs to it:
+    the row records the receipt.  The account number is sealed like a
+    payment's (``account_no_enc``, the order number as the row); a payment
+    code is never stored.  Nothing earlier changes.
+    """
+    db["mobile_orders"].create(
+        {"order_no": str, "terminal_id": str, "utility": str, "account_masked": str, "account_no_enc": bytes,
+         "purchase_no": str, "method": str, "amount_fen": int, "state": str, "final": int, "created_at": str,
+         "opened_at": float, "expires_at": str, "deadline_at": float, "qr_payload": str, "provider": str,
+         "provider_ref_masked": str, "decline_reason": str, "paid_at": str, "posted_to": str, "receipt_no": str,
+         "posted_at": str, "balance_after_fen": int, "arrears_after_fen": int, "cancel_asked_at": float,
+         "reverse_asked_at": float, "asked": int, "attempts": int, "error_code": str, "error_message": str,
+         "last_asked_at": float, "finished_at": float, "recovered": int, "purged_at": float},
+        pk="order_no",
+        not_null={"terminal_id", "utility", "account_masked", "method", "amount_fen", "state", "final",
+                  "created_at", "opened_at", "asked", "attempts", "recovered"},
+        defaults={"final": 0, "asked": 0, "attempts": 0, "recovered": 0},
+    )
+    db.execute("CREATE INDEX mobile_orders_open ON mobile_orders(opened_at) WHERE final = 0")
+    db["mobile_orders"].create_index(["purchase_no"])
+
+
 def collection_number(row_id: int, collected_at: float) -> str:
     """``C-<yyyymmdd>-<row id>``: the id alone is unique in the journal; the day helps a person."""
     return f"C-{time.strftime('%Y%m%d', time.localtime(collected_at))}-{row_id:04d}"
@@ -148,7 +174,7 @@ def collection_number(row_id: int, collected_at: float) -> str:
 # Index i holds the migration from user_version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v1_payments, _v2_cash_box, _v3_escrow_marks, _v4_sealed_error_messages, _v5_counted_collections,
-    _v6_card_purchases)
+    _v6_card_purchases, _v7_mobile_orders)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -273,6 +273,7 @@ def test_a_journal_made_before_counted_collections_is_upgraded_and_keeps_its_col
     pay(1000)  # in the box since the second collection
     journal.close()
     db = open_database(journal_path)  # ...take the file back to what the previous schema (v4) wrote
+    db.execute("DROP TABLE mobile_orders")  # v7
     db.execute("DROP TABLE purchase_outbox")  # v6, after the collections' v5
     db.execute("DROP TABLE purchases")
     db.execute("DROP INDEX collections_number")

@@ -17,7 +17,7 @@ def tables(db) -> set[str]:
 def test_an_empty_file_is_migrated_from_v0_to_the_current_version(journal_path, key, clock):
     with MoneyJournal(journal_path, key, clock) as journal:
         version = journal._db.execute("PRAGMA user_version").fetchone()[0]
-        assert version == SCHEMA_VERSION == 6
+        assert version == SCHEMA_VERSION == 7
         expected = {"payments", "notes", "outbox", "txn_sequence", "unassigned_notes", "collections", "purchases",
                     "purchase_outbox"}
         assert expected <= tables(journal._db)
@@ -32,6 +32,7 @@ def test_a_v1_journal_with_money_in_it_is_upgraded_and_keeps_its_payments(journa
         journal.record_note(txn, 10000, "acc/1")
         journal.commit(txn, paid_at="2026-11-23T10:15:00+08:00")
     db = open_database(journal_path)  # ...then take the file back to what v1 was
+    db.execute("DROP TABLE mobile_orders")  # v7
     db.execute("DROP TABLE purchase_outbox")  # v6
     db.execute("DROP TABLE purchases")
     db.execute("DROP TABLE unassigned_notes")

@@ -236,13 +236,14 @@ def test_a_v5_journal_is_upgraded_with_its_payments_and_collections_kept(journal
     collection = journal.record_collection("collector 07")
     journal.close()
     db = open_database(journal_path)  # take the file back to what v5 wrote
+    db.execute("DROP TABLE mobile_orders")  # v7
     db.execute("DROP TABLE purchase_outbox")
     db.execute("DROP TABLE purchases")
     db.execute("PRAGMA user_version = 5")
     db.conn.close()
 
     with MoneyJournal(journal_path, key, clock) as upgraded:
-        assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         assert upgraded.get(payment.transaction_no).paid_fen == 10000
         assert upgraded.outbox()[0].transaction_no == payment.transaction_no
         assert upgraded.collections()[0].number == collection.number
