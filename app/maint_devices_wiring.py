@@ -124,7 +124,9 @@ class RepairsWiring(FormWiring):
     def open(self) -> None:
         parts = self.controller.parts
         if self.form is None:
-            self.form = RepairForm(parts.archive.opened, parts.audit, parts.session.user, parts.devices.fitted)
+            # The repair form knows the acceptor, printer and card reader (the scanner's repairs: not yet).
+            repairable = tuple(device for device in parts.devices.fitted if device != "scanner")
+            self.form = RepairForm(parts.archive.opened, parts.audit, parts.session.user, repairable)
         self.view = self.form.view()
         self._work(lambda form: form.load())
 

@@ -13,6 +13,9 @@ that to the driver, which never parses text of its own.
                (/dev/ttyS1?baudrate=115200, serial:///dev/ttyS1), any pyserial URL,
                a device file written only (/dev/usb/lp0, /dev/lp0, file:///path)
     card_reader "pcsc" (the first reader) or "pcsc:<reader name as pcsc_scan shows it>"
+    scanner    a serial device (/dev/ttyACM0 for USB-CDC, /dev/ttyS1) or a pyserial URL, with the
+               scanner's options: ?baudrate=9600&terminator=cr|lf|crlf&mode=continuous|trigger
+               &trigger=honeywell|gm65|custom (custom: &start=&stop=&ack= in hex) → ``scanner``
 
 Every driver offers the same life cycle (:class:`Device`): ``start()``
 returns the driver, ``stop(timeout_s)`` says whether it stopped within the
@@ -33,7 +36,8 @@ from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
 from drivers.listeners import Unsubscribe
-from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
+from drivers.scanner.settings import SCANNER_OPTIONS, ScannerSettings, scanner_settings
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, SCANNER, DeviceStatus
 
 DEFAULT_PRINTER_TCP_PORT = 9100
 # The options pyserial's Serial() takes that make sense in a printer or acceptor URL.
@@ -66,6 +70,7 @@ class DeviceSetting:
     host: str = ""
     port: int = 0
     serial_options: tuple[tuple[str, object], ...] = ()
+    scanner: ScannerSettings | None = None  # the scanner's line and mode (its "emulator" too)
 
     @property
     def fitted(self) -> bool:
@@ -96,10 +101,11 @@ def parse_device_setting(device: str, text: str, quote: Callable[[str], str] | N
     if not isinstance(value, str):
         raise ValueError(f"{text!r}: expected a string")
     if value in (SettingKind.EMULATOR, SettingKind.NOT_FITTED):
-        return DeviceSetting(device, SettingKind(value), text)
-    parse = {ACCEPTOR: _acceptor, PRINTER: _printer, CARD_READER: _card_reader}.get(device)
+        settings = ScannerSettings() if device == SCANNER and value == SettingKind.EMULATOR else None
+        return DeviceSetting(device, SettingKind(value), text, scanner=settings)
+    parse = {ACCEPTOR: _acceptor, PRINTER: _printer, CARD_READER: _card_reader, SCANNER: _scanner}.get(device)
     if parse is None:
-        raise ValueError(f"{device!r} is not a device of this kiosk (acceptor, printer, card_reader)")
+        raise ValueError(f"{device!r} is not a device of this kiosk (acceptor, printer, card_reader, scanner)")
     return parse(value, text, quoted(text))
 
 
@@ -168,6 +174,26 @@ def _card_reader(value: str, text: str, shown: str) -> DeviceSetting:
     raise ValueError(
         f'{shown} is not a card reader setting — use "emulator", "none" (not fitted), "pcsc" for the '
         'first PC/SC reader, or "pcsc:" followed by the reader name as pcsc_scan shows it')
+
+
+def _scanner(value: str, text: str, shown: str) -> DeviceSetting:
+    expected = ('use "emulator", "none" (not fitted), a serial device such as "/dev/ttyACM0" (a USB scanner in '
+                'its COM-port mode) or "/dev/ttyS1", or a pyserial URL such as "rfc2217://HOST:PORT"; options go '
+                'after "?", e.g. "/dev/ttyACM0?baudrate=9600&terminator=cr&mode=trigger&trigger=honeywell"')
+    # The options are the scanner's, not pyserial's: "?" always starts them, also after a URL.
+    target, _, query = value.partition("?")
+    if not (_pyserial_url(target) or _SERIAL_PATH.fullmatch(target)):
+        raise ValueError(f"{shown} is not a port the kiosk can open for the scanner — {expected}")
+    options = {}
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        if key not in SCANNER_OPTIONS:
+            raise ValueError(f"{shown}: unknown scanner option {key!r} (known: {', '.join(SCANNER_OPTIONS)})")
+        options[key] = values[-1]
+    try:
+        settings = scanner_settings(options)
+    except ValueError as problem:
+        raise ValueError(f"{shown}: {problem}") from None
+    return DeviceSetting(SCANNER, SettingKind.SERIAL, text, target=target, scanner=settings)
 
 
 def _pyserial_url(value: str) -> bool:

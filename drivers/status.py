@@ -3,7 +3,8 @@
 Every driver reports a :class:`DeviceStatus`: the common state every XFS4IoT
 device class has (``online``, ``busy``, ``offline``, ``hardwareError``) plus
 the detail of its own class — the acceptor's stacker and jam, the printer's
-paper and cover, the card reader's reader and card.  The device monitor in
+paper and cover, the card reader's reader and card (the scanner has none:
+its reason says it all).  The device monitor in
 ``kiosk/`` turns these into what the kiosk can offer; screens only render.
 
 ``reason`` is a short machine code a technician can look up (``JAM``,
@@ -30,11 +31,13 @@ class DeviceName(StrEnum):
     ACCEPTOR = "acceptor"
     PRINTER = "printer"
     CARD_READER = "card_reader"
+    SCANNER = "scanner"  # the barcode/QR scanner: optional, it only adds 被扫 (docs/scanner.md)
 
 
 ACCEPTOR = DeviceName.ACCEPTOR
 PRINTER = DeviceName.PRINTER
 CARD_READER = DeviceName.CARD_READER
+SCANNER = DeviceName.SCANNER
 DEVICES = tuple(DeviceName)
 
 

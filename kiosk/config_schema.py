@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from contract.account_number import CHECK_RULES
 from drivers.device import parse_device_setting
-from drivers.status import ACCEPTOR, CARD_READER, PRINTER
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, SCANNER
 from kiosk.config_quoting import is_control, show
 from kiosk.config_types import WEEKDAYS
 
@@ -188,6 +188,7 @@ SECTIONS: Mapping[str, tuple[Field, ...]] = {
         Field("acceptor", Kind.STRING, "emulator", check=_device(ACCEPTOR)),
         Field("printer", Kind.STRING, "emulator", check=_device(PRINTER)),
         Field("card_reader", Kind.STRING, "emulator", check=_device(CARD_READER)),
+        Field("scanner", Kind.STRING, "emulator", check=_device(SCANNER)),
     ),
     "ui": (
         Field("fullscreen", Kind.BOOLEAN, True),

@@ -129,11 +129,14 @@ class DevicesConfig:
     acceptor: DeviceSetting
     printer: DeviceSetting
     card_reader: DeviceSetting
+    # Code that builds a configuration and says nothing of a scanner has none (config.toml's default is
+    # "emulator", like the other devices): a scanner only adds 被扫, so leaving it out takes nothing away.
+    scanner: DeviceSetting | str = "none"
 
     def __post_init__(self) -> None:
         # Code that builds a configuration (tests, the tour) may say "none" or a
         # path: it is parsed here, by the same grammar as config.toml.
-        for device in ("acceptor", "printer", "card_reader"):
+        for device in ("acceptor", "printer", "card_reader", "scanner"):
             value = getattr(self, device)
             if isinstance(value, str):
                 object.__setattr__(self, device, parse_device_setting(device, value))

@@ -8,6 +8,10 @@
                     jammed inside, the cash box open or removed, a cheat
                     attempt) or no device works at all
 
+The scanner stands apart: it only adds reading the customer's payment code
+(``scan``).  Whatever it reports never raises the sign, never turns cash or
+anything else off, and a scanner alone does not count as "a device works".
+
 Every fault and every recovery goes to the device maintenance archive.  Plain
 Python, no Qt: the GUI hands statuses in on its own thread, tests call
 :meth:`DeviceMonitor.update` directly.
@@ -23,6 +27,7 @@ from drivers.status import (
     CARD_READER,
     DEVICES,
     PRINTER,
+    SCANNER,
     DeviceState,
     DeviceStatus,
 )
@@ -44,7 +49,7 @@ MONEY_AT_RISK = {"JAM_IN_ACCEPTOR", "JAM_IN_STACKER", "STACKER_OPEN", "CHEATED"}
 # as many in a row point at a dirty or failing reader.
 CARD_PROBLEMS = {"CARD_MUTE", "CARD_UNKNOWN", "CARD_PULLED", "CARD_ERROR"}
 
-_SHORT = {ACCEPTOR: "ACC", PRINTER: "PRN", CARD_READER: "CRD"}
+_SHORT = {ACCEPTOR: "ACC", PRINTER: "PRN", CARD_READER: "CRD", SCANNER: "SCN"}
 
 
 def reason_code(status: DeviceStatus) -> str:
@@ -102,11 +107,13 @@ class DeviceMonitor:
         reader = self._statuses.get(CARD_READER)
         if acceptor is not None and acceptor.reason in MONEY_AT_RISK:
             return out_of_order(reason_code(acceptor), acceptor.detail)
-        reported = [s for s in self._statuses.values() if s.reason != "NOT_STARTED"]
-        if reported and len(reported) == len(self._statuses) and not any(s.usable for s in reported):
-            worst = next(iter(self._statuses.values()))
+        scanner = self._statuses.get(SCANNER)
+        services = {device: s for device, s in self._statuses.items() if device != SCANNER}
+        reported = [s for s in services.values() if s.reason != "NOT_STARTED"]
+        if reported and len(reported) == len(services) and not any(s.usable for s in reported):
+            worst = next(iter(services.values()))
             return out_of_order(reason_code(worst), "no device is working: " + "; ".join(
-                f"{s.device}: {s.reason}" for s in self._statuses.values()))
+                f"{s.device}: {s.reason}" for s in services.values()))
         # A device the terminal does not have ("none" in [devices]) offers
         # nothing: no acceptor, no cash; no printer, no slip (the customer is
         # told before paying).  A card reader is optional equipment: without
@@ -116,4 +123,5 @@ class DeviceMonitor:
             slip=printer is not None and printer.usable,
             card=reader is not None and (reader.usable or reader.reason in CARD_PROBLEMS),
             card_reader_fitted=reader is not None,
+            scan=scanner is not None and scanner.usable,
         )

@@ -112,7 +112,8 @@ class DevicePage:
         self._setup = setup
         self._on_change = on_change or (lambda _view: None)
         self._lock = threading.RLock()
-        fitted = tuple(DeviceName(d) for d in devices.fitted)
+        # The page has no chip, test or words for the scanner yet: it shows the devices it knows.
+        fitted = tuple(DeviceName(d) for d in devices.fitted if d != DeviceName.SCANNER)
         self._fitted = fitted
         self._state = _State(fitted[0] if fitted else ACCEPTOR)
         self._acceptor_test: AcceptorTest | None = None

@@ -1,22 +1,24 @@
 """The kiosk's devices, built from ``[devices]`` in config.toml.
 
-Each of ``acceptor``, ``printer`` and ``card_reader`` is one of:
+Each of ``acceptor``, ``printer``, ``card_reader`` and ``scanner`` is one of:
 
 * ``"emulator"`` — the device emulator under ``drivers/`` runs in this process
   (an ID-003 acceptor on a pseudo-terminal, an ESC/POS printer on a loopback
-  TCP port, the in-process card reader) and the *real driver* talks to it,
+  TCP port, the in-process card reader, a serial scanner on a pseudo-terminal)
+  and the *real driver* talks to it,
   exactly as it would to hardware.  ``make demo`` plays faults through them
   with the device panel.
 * ``"none"`` — the terminal has no such device; the services that need it are
   not offered and nothing is announced as broken.
 * anything else — the hardware: a serial device or ``tcp://host:port``
-  (acceptor, printer), ``"pcsc"`` or ``"pcsc:<reader name>"`` (card reader).
+  (acceptor, printer), ``"pcsc"`` or ``"pcsc:<reader name>"`` (card reader), a
+  serial device or pyserial URL with the scanner's options (scanner).
 
 :class:`KioskDevices` knows which devices are fitted as soon as it is made
 (the device monitor needs that before the first screen), and imports and
 starts the drivers only in :meth:`start`, off the GUI thread, after the home
-screen is up.  Statuses and card events reach the caller's listeners on the
-drivers' threads; the kiosk turns them into queued Qt signals.
+screen is up.  Statuses, card events and scanner events reach the caller's
+listeners on the drivers' threads; the kiosk turns them into queued Qt signals.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from drivers.device import DeviceSetting
-from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, DeviceState, DeviceStatus
+from drivers.status import ACCEPTOR, CARD_READER, DEVICES, PRINTER, SCANNER, DeviceState, DeviceStatus
 from kiosk.config import DevicesConfig
 
 log = logging.getLogger("kiosk.devices")
@@ -51,6 +53,7 @@ _NOT_YET = frozenset({"CONNECTING", "NOT_STARTED", "STOPPED"})
 
 StatusListener = Callable[[DeviceStatus], None]
 CardListener = Callable[[object], None]
+ScannerListener = Callable[[object], None]  # drivers.scanner.events.ScannerEvent
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Emulators:
     acceptor: object | None = None  # drivers.id003.emulator.AcceptorEmulator
     printer: object | None = None  # drivers.escpos.emulator.PrinterEmulator
     card_reader: object | None = None  # drivers.pcsc.emulator.EmulatedReader
+    scanner: object | None = None  # drivers.scanner.emulator.ScannerEmulator
 
 
 class ResetRefused(Exception):
@@ -80,15 +84,18 @@ class KioskDevices:
         tests pass False for the emulator's fast timings."""
         self.config = config
         self._realistic = realistic_emulators
-        self.settings = {ACCEPTOR: config.acceptor, PRINTER: config.printer, CARD_READER: config.card_reader}
+        self.settings = {ACCEPTOR: config.acceptor, PRINTER: config.printer, CARD_READER: config.card_reader,
+                         SCANNER: config.scanner}
         self.emulators = Emulators()
         self.acceptor = None  # drivers.id003.driver.AcceptorDriver
         self.printer = None  # drivers.escpos.driver.PrinterDriver
         self.card_reader = None  # drivers.pcsc.reader.CardReaderDriver
+        self.scanner = None  # drivers.scanner.driver.ScannerDriver
         self._started = threading.Event()
         self._on_acceptor_event: Callable[[object], None] | None = None
         self._on_status: StatusListener | None = None
         self._on_card_event: CardListener | None = None
+        self._on_scanner_event: ScannerListener | None = None
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -100,7 +107,8 @@ class KioskDevices:
     # -- life cycle ------------------------------------------------------------------
     def start(self, on_status: StatusListener, on_card_event: CardListener,
               on_started: Callable[["KioskDevices"], None] | None = None,
-              on_acceptor_event: Callable[[object], None] | None = None) -> threading.Thread:
+              on_acceptor_event: Callable[[object], None] | None = None,
+              on_scanner_event: ScannerListener | None = None) -> threading.Thread:
         """Build and start emulators and drivers on a thread of their own; returns it.
 
         ``on_status(DeviceStatus)`` and ``on_card_event(event)`` are called on
@@ -108,10 +116,11 @@ class KioskDevices:
         driver refuses) is reported as a status, never raised: the other
         devices still start.  ``on_started`` runs on that thread at the end.
         ``on_acceptor_event`` hears every acceptor event from its very first
-        (a power-up with a note inside comes before anything else).
+        (a power-up with a note inside comes before anything else);
+        ``on_scanner_event`` every code read or refused (none: nobody listens).
         """
         def start_then_tell() -> None:
-            self.open(on_status, on_card_event, on_acceptor_event)
+            self.open(on_status, on_card_event, on_acceptor_event, on_scanner_event)
             if on_started is not None:
                 on_started(self)
 
@@ -123,16 +132,17 @@ class KioskDevices:
         return self._started.wait(timeout_s)
 
     def open(self, on_status: StatusListener, on_card_event: CardListener,
-             on_acceptor_event: Callable[[object], None] | None = None) -> "KioskDevices":
+             on_acceptor_event: Callable[[object], None] | None = None,
+             on_scanner_event: ScannerListener | None = None) -> "KioskDevices":
         """Build and start emulators and drivers, here and now (a worker's thread: it blocks).
 
         The GUI runs it through its one background helper; :meth:`start` runs
         it on a thread of its own for callers without an event loop."""
-        self._on_acceptor_event = on_acceptor_event
+        self._on_acceptor_event, self._on_scanner_event = on_acceptor_event, on_scanner_event
         self._on_status, self._on_card_event = on_status, on_card_event  # a reset builds with them again
         try:
             for device, build in ((ACCEPTOR, self._build_acceptor), (PRINTER, self._build_printer),
-                                  (CARD_READER, self._build_card_reader)):
+                                  (CARD_READER, self._build_card_reader), (SCANNER, self._build_scanner)):
                 if not self.settings[device].fitted:
                     continue
                 with self._lock:
@@ -188,6 +198,23 @@ class KioskDevices:
         driver.subscribe_events(on_card_event)
         self.card_reader = driver.start()
 
+    def _build_scanner(self, on_status: StatusListener, _on_card_event: CardListener) -> None:
+        from drivers.scanner.driver import ScannerDriver
+
+        setting = self.settings[SCANNER]
+        port = setting.target
+        if setting.emulated:
+            if self.emulators.scanner is None:  # a reset keeps the emulator: the panel holds it
+                from drivers.scanner.emulator import ScannerEmulator
+
+                self.emulators.scanner = ScannerEmulator(setting.scanner.terminator, setting.scanner.mode).start()
+            port = self.emulators.scanner.port
+        driver = ScannerDriver(port, setting.scanner)
+        driver.subscribe_status(on_status)
+        if self._on_scanner_event is not None:
+            driver.subscribe_events(self._on_scanner_event)
+        self.scanner = driver.start()
+
     # -- reset: one driver stopped and started again (a technician's action) ----------
     def reset(self, device: str, settle_s: float = RESET_SETTLE_S) -> DeviceStatus:
         """Stop one device's driver and start it again with the same listeners; bounded, blocks
@@ -195,7 +222,8 @@ class KioskDevices:
 
         The printer and the card reader restart in place (whoever holds them
         keeps a working driver).  The acceptor's driver cannot be started twice,
-        so a new one is built on the same port and becomes :attr:`acceptor`;
+        so a new one is built on the same port and becomes :attr:`acceptor`
+        (the scanner's too, at once: it holds nothing);
         it is only done once the acceptor is inhibited and *settled* — no note
         anywhere inside — because the new driver would not know the note the
         old one was following, and a note must never go unaccounted.
@@ -209,7 +237,12 @@ class KioskDevices:
             if self._stopping:
                 raise ResetRefused(device, "STOPPING", "the kiosk is shutting down")
             try:
-                driver = self._restart_acceptor(settle_s) if device == ACCEPTOR else self._restart_in_place(device)
+                if device == ACCEPTOR:
+                    driver = self._restart_acceptor(settle_s)
+                elif device == SCANNER:
+                    driver = self._restart_scanner()
+                else:
+                    driver = self._restart_in_place(device)
             except ResetRefused:
                 raise
             except Exception as exc:  # noqa: BLE001 - a setting the driver refuses: say so, as a start would
@@ -244,6 +277,15 @@ class KioskDevices:
         log.warning("device driver reset", extra={"device": ACCEPTOR})
         return self.acceptor
 
+    def _restart_scanner(self):
+        # A scanner driver's thread runs once: a new driver on the same port takes over.
+        if self.scanner is not None and not self.scanner.stop(STOP_TIMEOUT_S):
+            raise ResetRefused(SCANNER, "DID_NOT_STOP", f"the scanner driver did not stop within "
+                                                        f"{STOP_TIMEOUT_S:g} s; restart the kiosk")
+        self._build_scanner(self._on_status or _ignore, _ignore)
+        log.warning("device driver reset", extra={"device": SCANNER})
+        return self.scanner
+
     def stop(self) -> None:
         """Stop the drivers (the acceptor is inhibited first), then the emulators; bounded."""
         with self._lock:  # waits for a start in progress to finish its current device
@@ -252,8 +294,10 @@ class KioskDevices:
             ("acceptor", lambda: self.acceptor and self.acceptor.stop(STOP_TIMEOUT_S)),
             ("printer", lambda: self.printer and self.printer.stop(STOP_TIMEOUT_S)),
             ("card_reader", lambda: self.card_reader and self.card_reader.stop(STOP_TIMEOUT_S)),
+            ("scanner", lambda: self.scanner and self.scanner.stop(STOP_TIMEOUT_S)),
             ("acceptor emulator", lambda: self.emulators.acceptor and self.emulators.acceptor.stop()),
             ("printer emulator", lambda: self.emulators.printer and self.emulators.printer.stop()),
+            ("scanner emulator", lambda: self.emulators.scanner and self.emulators.scanner.close()),
         ):
             try:
                 stop()

@@ -2,7 +2,8 @@
 
 Nothing (the out-of-order sign, with a reason code and a technician's
 detail), or inquiry plus whichever of cash, slip and card services the
-devices, the money journal and the billing system allow.  When cash is not
+devices, the money journal and the billing system allow; ``scan`` says
+whether a scanner is fitted and reads (the customer's payment code, 被扫).  When cash is not
 offered, ``cash_off_key`` names the message that tells the customer why.
 """
 
@@ -20,6 +21,9 @@ class ServiceLevel:
     slip: bool = True
     card: bool = True
     card_reader_fitted: bool = True
+    # Off unless a fitted scanner reports well: a level nobody derived from a scanner offers no 被扫.
+    # Not part of ``degraded``: nothing offers 被扫 yet, and a machine without it still serves in full.
+    scan: bool = False
     cash_off_key: str = ""  # i18n key: why cash is not offered ("" when it is)
 
     @property

@@ -21,10 +21,13 @@ from PySide6.QtWidgets import (
 
 from contract.card_token import DEMO_CARD_MASTER_KEY, card_key
 from drivers.pcsc.applet import DEMO_CARD, CardImage
-from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceStatus
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, SCANNER, DeviceStatus
 from kiosk.devices import KioskDevices
 
 NOTES_YUAN = (1, 5, 10, 20, 50, 100)
+# What a scanner in a hall is shown besides payment codes: a link, a line of noise (a wrong speed).
+SCANNED_URL = "https://weixin.qq.com/r/demo-shop"
+SCANNED_GARBAGE = b"\x9c\xfe\x07\x81~\xe0"
 _LOG_LINES = 200
 # The kiosk's stylesheet sizes buttons for fingers on a 1920×1080 screen; the
 # panel is a small window on a developer's screen.
@@ -82,6 +85,7 @@ class DevicePanel(QWidget):
         layout.addWidget(self._acceptor_group())
         layout.addWidget(self._printer_group())
         layout.addWidget(self._card_group())
+        layout.addWidget(self._scanner_group())
         layout.addWidget(self.offer)
         layout.addWidget(QLabel("What the drivers reported:"))
         layout.addWidget(self.log)
@@ -91,8 +95,10 @@ class DevicePanel(QWidget):
         kiosk.card_event.connect(lambda event: self._append(f"card reader: {event}"))
         if devices.acceptor is not None:
             devices.acceptor.subscribe_events(lambda event: self.event_seen.emit(f"acceptor: {event}"))
+        if devices.scanner is not None:  # its events mask the code: the log shows the last four digits
+            devices.scanner.subscribe_events(lambda event: self.event_seen.emit(f"scanner: {event!r}"))
         for device, driver in ((ACCEPTOR, devices.acceptor), (PRINTER, devices.printer),
-                               (CARD_READER, devices.card_reader)):
+                               (CARD_READER, devices.card_reader), (SCANNER, devices.scanner)):
             if driver is not None:
                 self._show_status(driver.status if device != ACCEPTOR else driver.publisher.status)
         # The backend's word changes the offer too, without any device news.
@@ -109,7 +115,7 @@ class DevicePanel(QWidget):
         self.move(screen.right() - self.width() - 16, screen.top() + 40)
         self.show()
 
-    # -- the three devices -------------------------------------------------------------
+    # -- the four devices -------------------------------------------------------------
     def _acceptor_group(self) -> QGroupBox:
         box, grid = self._group("Banknote acceptor (ID-003)", ACCEPTOR)
         emulator = self.devices.emulators.acceptor
@@ -162,6 +168,24 @@ class DevicePanel(QWidget):
         # writes back (the next purchase needs it: the billing system checks the meter took the last).
         self._button(grid, "Take the card home: into the meter", 4, 0, lambda: self._card_to_meter(reader),
                      "card_to_meter", span=6)
+        return box
+
+    def _scanner_group(self) -> QGroupBox:
+        box, grid = self._group("Barcode/QR scanner (serial)", SCANNER)
+        scanner = self.devices.emulators.scanner
+        if scanner is None:
+            return box
+        from drivers.scanner.codes import CodeKind
+        from drivers.scanner.samples import sample_code
+
+        for column, (label, kind) in enumerate((("WeChat code", CodeKind.WECHAT), ("Alipay code", CodeKind.ALIPAY),
+                                                ("UnionPay code", CodeKind.UNIONPAY))):
+            self._button(grid, label, 1, column * 2, lambda k=kind: scanner.show(sample_code(k)),
+                         f"scan_{kind.value}", span=2)
+        self._button(grid, "A link", 2, 0, lambda: scanner.show(SCANNED_URL), "scan_url", span=2)
+        self._button(grid, "Garbage", 2, 2, lambda: scanner.send_raw(SCANNED_GARBAGE + scanner.terminator.bytes), "scan_garbage")
+        self._toggle(grid, "Pull cable", 2, 3, lambda on: scanner.unplug() if on else scanner.replug(),
+                     "scanner_cable", span=3)
         return box
 
     def _card_to_meter(self, reader) -> None:
@@ -235,7 +259,8 @@ class DevicePanel(QWidget):
         if not level.in_service:
             text = f"Kiosk: OUT OF ORDER ({level.reason_code})"
         else:
-            offered = [name for name, on in (("cash", level.cash), ("slip", level.slip), ("card", level.card)) if on]
+            offered = [name for name, on in (("cash", level.cash), ("slip", level.slip), ("card", level.card),
+                                             ("scan", level.scan)) if on]
             text = "Kiosk offers: inquiry" + "".join(f", {name}" for name in offered)
         self.offer.setText(text)
 

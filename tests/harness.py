@@ -62,7 +62,7 @@ def kiosk_config(folder: Path, *, devices: str = "emulator", base: KioskConfig |
     storage = replace(config.storage, data_dir=str(folder / "data"), key_file=str(folder / "keys" / "journal.key"),
                       backup_dir=str(folder / "backup"))
     logging = replace(config.logging, dir=str(folder / "log"))
-    fitted = replace(config.devices, acceptor=devices, printer=devices, card_reader=devices)
+    fitted = replace(config.devices, acceptor=devices, printer=devices, card_reader=devices, scanner=devices)
     return replace(config, backend=backend, storage=storage, logging=logging, devices=fitted)
 
 

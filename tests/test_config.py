@@ -406,6 +406,28 @@ def test_a_device_the_terminal_does_not_have_is_set_to_none(write_config):
     assert [setting.fitted for setting in devices] == [False] * 3
 
 
+def test_a_scanner_is_emulated_by_default_and_none_means_not_fitted(write_config):
+    assert default_config().devices.scanner.emulated
+    assert not load_config(write_config('[devices]\nscanner = "none"\n')).devices.scanner.fitted
+
+
+def test_a_scanner_port_takes_the_scanners_own_options(write_config):
+    text = '[devices]\nscanner = "/dev/ttyACM0?baudrate=115200&mode=trigger&trigger=gm65"\n'
+    setting = load_config(write_config(text)).devices.scanner
+    assert setting.target == "/dev/ttyACM0"
+    assert (setting.scanner.baudrate, setting.scanner.mode.value) == (115200, "trigger")
+
+
+def test_a_wrong_scanner_option_is_reported_by_key_and_option(problems_of):
+    (line,) = problems_of('[devices]\nscanner = "/dev/ttyACM0?terminator=tab"\n')
+    assert line.startswith('devices.scanner: "/dev/ttyACM0?terminator=tab": terminator=\'tab\': use one of cr, lf')
+
+
+def test_a_misspelled_scanner_key_is_refused_with_the_right_one(problems_of):
+    (line,) = problems_of('[devices]\nscaner = "none"\n')
+    assert line.startswith("devices.scaner: unknown key — did you mean devices.scanner")
+
+
 # --------------------------------------------------------------------------- all at once, and the file itself
 
 

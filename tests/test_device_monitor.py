@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.status import (ACCEPTOR, CARD_READER, DEVICES, PRINTER, AcceptorDetail, DeviceState, DeviceStatus,
-                            Paper, PrinterDetail, Stacker)
+from drivers.status import (ACCEPTOR, CARD_READER, DEVICES, PRINTER, SCANNER, AcceptorDetail, DeviceState,
+                            DeviceStatus, Paper, PrinterDetail, Stacker)
 from kiosk.device_monitor import DeviceMonitor
 from offline_store.device_archive import DeviceArchive, open_database
 
@@ -131,3 +131,45 @@ def test_a_bad_card_is_archived_but_keeps_card_services_for_the_next_customer(ar
 
     assert monitor.level().card
     assert archive.open_faults(CARD_READER)[0].reason == f"E-CRD-{reason}"
+
+
+# --------------------------------------------------------------------------- the scanner: 被扫 only
+
+
+def test_a_scanner_that_reads_offers_scanning_beside_everything_else(monitor):
+    assert not monitor.level().scan  # fitted but not heard from yet
+    monitor.update(online(SCANNER))
+    level = monitor.level()
+    assert level.scan and (level.cash, level.slip, level.card, level.degraded) == (True, True, True, False)
+
+
+@pytest.mark.parametrize("reason, state", [("PORT_GONE", DeviceState.OFFLINE),
+                                           ("PORT_UNAVAILABLE", DeviceState.OFFLINE),
+                                           ("LINE_GARBLED", DeviceState.HARDWARE_ERROR)])
+def test_a_scanner_fault_takes_scanning_away_and_nothing_else(monitor, archive, reason, state):
+    monitor.update(online(SCANNER))
+    monitor.update(fault(SCANNER, reason, state))
+    level = monitor.level()
+    assert not level.scan
+    assert (level.in_service, level.cash, level.slip, level.card, level.degraded) == (True, True, True, True, False)
+    assert archive.open_faults(SCANNER)[0].reason == f"E-SCN-{reason}"
+
+
+def test_a_scanner_that_still_reads_does_not_keep_a_machine_with_no_other_working_device_in_service(monitor):
+    monitor.update(online(SCANNER))
+    for device in (ACCEPTOR, PRINTER, CARD_READER):
+        monitor.update(fault(device, "UNREACHABLE", DeviceState.OFFLINE))
+    assert monitor.level().out_of_order and not monitor.level().scan
+
+
+def test_a_scanner_not_fitted_means_no_scanning(archive):
+    monitor = DeviceMonitor(archive, devices=(ACCEPTOR, PRINTER, CARD_READER))
+    for device in (ACCEPTOR, PRINTER, CARD_READER):
+        monitor.update(online(device))
+    assert not monitor.level().scan and not monitor.level().degraded
+
+
+def test_a_scanner_fault_with_money_at_risk_still_shows_the_acceptors_code(monitor):
+    monitor.update(fault(SCANNER, "PORT_GONE", DeviceState.OFFLINE))
+    monitor.update(fault(ACCEPTOR, "JAM_IN_ACCEPTOR"))
+    assert monitor.level().reason_code == "E-ACC-JAM_IN_ACCEPTOR"

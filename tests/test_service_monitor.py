@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from drivers.status import ACCEPTOR, CARD_READER, PRINTER, DeviceState, DeviceStatus
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, SCANNER, DeviceState, DeviceStatus
 from kiosk.availability import REASON_BACKEND_UNREACHABLE, BackendAvailability
 from kiosk.device_monitor import DeviceMonitor
 from kiosk.service_hours import REASON_HOURS_CLOSED, opening_in
@@ -200,3 +200,19 @@ def test_closed_today_by_a_technician_is_closed_now(kept):
 def test_without_hours_the_monitor_is_always_open(watched, hall_clock):
     hall_clock.at = datetime.datetime(2026, 12, 6, 3, 0)  # Sunday night: nobody asked for hours
     assert watched.hours is None and watched.level().in_service
+
+
+def test_a_scanner_fault_never_turns_cash_off_and_scanning_follows_the_scanner(monitor):
+    monitor.journal_ready()
+    monitor.devices.update(DeviceStatus(SCANNER, DeviceState.ONLINE))
+    assert monitor.level().scan and monitor.level().cash
+    monitor.devices.update(DeviceStatus(SCANNER, DeviceState.OFFLINE, "PORT_GONE", "cable pulled"))
+    level = monitor.level()
+    assert not level.scan and level.cash and level.cash_off_key == "" and level.terminal_status == "in_service"
+
+
+def test_the_sign_offers_no_scanning(monitor, clock):
+    monitor.devices.update(DeviceStatus(SCANNER, DeviceState.ONLINE))
+    monitor.backend.record_failure("TIMEOUT: no answer")
+    clock.now = 10_000
+    assert monitor.level().out_of_order and not monitor.level().scan

@@ -264,4 +264,4 @@ class ScannerDriver:
                              else b"")
 
     def _publish(self, state: DeviceState, reason: ScannerReason, detail: str) -> None:
-        self.publisher.publish(DeviceStatus(SCANNER, state, reason, detail))  # type: ignore[arg-type]
+        self.publisher.publish(DeviceStatus(SCANNER, state, reason, detail))

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from drivers.scanner.codes import CodeKind, Refusal, RefusalReason, mask
+from drivers.status import SCANNER
 
-# Not yet a member of drivers.status.DeviceName (the wiring adds it there).
-SCANNER = "scanner"
+__all__ = ["SCANNER", "CodeRead", "CodeRefused", "ReadTimedOut", "ScannerEvent", "ScannerReason"]
 
 
 class ScannerReason(StrEnum):

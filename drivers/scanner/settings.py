@@ -34,6 +34,8 @@ from enum import StrEnum
 
 from drivers.scanner.lines import DEFAULT_MAX_LINE, DEFAULT_STALE_S, Terminator
 
+# What config.toml may say after a scanner's port ("/dev/ttyACM0?mode=trigger&trigger=gm65").
+SCANNER_OPTIONS = ("baudrate", "terminator", "mode", "trigger", "start", "stop", "ack")
 BAUDRATES = (1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200)
 
 
@@ -100,3 +102,23 @@ def _choice(kind, value, name: str):
         return kind(value)
     except ValueError:
         raise ValueError(f"{name}={value!r}: use one of {', '.join(item.value for item in kind)}") from None
+
+
+def scanner_settings(options: dict[str, str]) -> ScannerSettings:
+    """The ``?key=value`` options of a ``[devices] scanner`` setting → settings; ``ValueError`` names the
+    option that is wrong and what it takes."""
+    baudrate = options.get("baudrate", "9600")
+    if not baudrate.isdigit():
+        raise ValueError(f"baudrate={baudrate!r} is not a number — use one of {', '.join(map(str, BAUDRATES))}")
+    mode = _choice(ScanMode, options.get("mode", ScanMode.CONTINUOUS.value), "mode")
+    commands = {key: options[key] for key in ("trigger", "start", "stop", "ack") if key in options}
+    if commands and mode is not ScanMode.TRIGGER:
+        # A scanner set to be triggered but configured here as continuous would never read: say so now.
+        one = len(commands) == 1
+        raise ValueError(f"{', '.join(commands)} {'applies' if one else 'apply'} only with mode=trigger — add "
+                         f"mode=trigger, or leave {'it' if one else 'them'} out for a scanner that reads by itself")
+    if set(commands) - {"trigger"} and commands.get("trigger") != "custom":
+        raise ValueError("start/stop/ack are the commands of trigger=custom — add trigger=custom, or use a "
+                         f"preset ({', '.join(TRIGGER_PRESETS)}) without them")
+    trigger = trigger_from(commands.pop("trigger", "honeywell"), **commands)
+    return ScannerSettings(int(baudrate), options.get("terminator", Terminator.CR.value), mode, trigger)

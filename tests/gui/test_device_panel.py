@@ -18,7 +18,7 @@ from drivers.pcsc import card_app
 from drivers.pcsc.applet import DEMO_CARD
 from drivers.pcsc.purse_write import WRONG_MAC, WriteOutcome, write_purse
 from drivers.pcsc.reasons import CARD_PULLED
-from drivers.status import ACCEPTOR, CARD_READER, PRINTER
+from drivers.status import ACCEPTOR, CARD_READER, PRINTER, SCANNER
 from kiosk.journey_state import Step
 from offline_store.device_archive import DeviceArchive
 from screens.device_panel import DevicePanel
@@ -55,7 +55,7 @@ def test_all_three_emulated_devices_come_online_and_the_home_screen_offers_the_c
     assert not kiosk.window.home.unavailable.isVisible()
     wait_until(lambda: panel._status_labels[ACCEPTOR].text().startswith("online"), timeout_s=2,
                what="the acceptor to finish initializing")
-    wait_until(lambda: panel.offer.text() == "Kiosk offers: inquiry, cash, slip, card", timeout_s=2,
+    wait_until(lambda: panel.offer.text() == "Kiosk offers: inquiry, cash, slip, card, scan", timeout_s=2,
                what="the panel to show what the kiosk offers")
 
 
@@ -199,7 +199,7 @@ def test_a_note_fed_outside_a_payment_is_not_taken(kiosk_and_panel):
 
 def test_a_terminal_without_printer_and_card_reader_offers_no_slip_and_no_card_tile(qapp, sim, clock, tmp_path):
     base = kiosk_config(tmp_path)
-    config = replace(base, devices=replace(base.devices, printer="none", card_reader="none"))
+    config = replace(base, devices=replace(base.devices, printer="none", card_reader="none", scanner="none"))
     whole = started_kiosk(config, sim.url, clock)
     kiosk = whole.controller
     try:
@@ -211,3 +211,54 @@ def test_a_terminal_without_printer_and_card_reader_offers_no_slip_and_no_card_t
         assert whole.devices.printer is None and PRINTER not in kiosk.monitor.statuses
     finally:
         close_kiosk(whole)
+
+
+# --------------------------------------------------------------------------- the scanner
+
+
+def scanning(kiosk) -> bool:
+    return kiosk.service_level().scan
+
+
+@pytest.mark.parametrize("kind", ["wechat", "alipay", "unionpay"])
+def test_a_payment_code_handed_to_the_scanner_is_read_by_its_kind_and_logged_masked(kiosk_and_panel, kind):
+    kiosk, panel = kiosk_and_panel
+    wait_until(lambda: scanning(kiosk), timeout_s=DEVICE_TIMEOUT_S, what="the scanner online")
+    tap(panel.buttons[f"scan_{kind}"])
+    wait_until(lambda: f"scanner: CodeRead({kind}, ****" in panel.log.toPlainText(), timeout_s=2,
+               what="the code read")
+    line = next(line for line in panel.log.toPlainText().splitlines() if "CodeRead" in line)
+    assert sum(ch.isdigit() for ch in line) == 4  # only the last four digits are ever written down
+
+
+def test_a_link_shown_to_the_scanner_is_refused_and_changes_nothing(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    wait_until(lambda: scanning(kiosk), timeout_s=DEVICE_TIMEOUT_S, what="the scanner online")
+    tap(panel.buttons["scan_url"])
+    wait_until(lambda: "reason=<RefusalReason.URL" in panel.log.toPlainText(), timeout_s=2, what="the refusal")
+    assert scanning(kiosk) and "CodeRead" not in panel.log.toPlainText()
+
+
+def test_garbage_on_the_scanner_line_is_a_scanner_fault_that_leaves_cash_and_the_rest(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    wait_until(lambda: scanning(kiosk) and kiosk.service_level().cash, timeout_s=DEVICE_TIMEOUT_S, what="ready")
+    for _ in range(5):  # the driver's limit of garbled lines in a row
+        tap(panel.buttons["scan_garbage"])
+    wait_until(lambda: panel._status_labels[SCANNER].text() == "hardware_error · LINE_GARBLED", timeout_s=2,
+               what="the scanner's fault")
+    level = kiosk.service_level()
+    assert not level.scan and level.cash and level.slip and level.card and not level.degraded
+    assert not kiosk.window.showing_out_of_order
+    tap(panel.buttons["scan_wechat"])  # a clean line clears it
+    wait_until(lambda: scanning(kiosk), timeout_s=2, what="scanning back")
+
+
+def test_pulling_the_scanner_cable_stops_scanning_only_and_plugging_it_back_restores_it(kiosk_and_panel):
+    kiosk, panel = kiosk_and_panel
+    wait_until(lambda: scanning(kiosk) and kiosk.service_level().cash, timeout_s=DEVICE_TIMEOUT_S, what="ready")
+    tap(panel.buttons["scanner_cable"])
+    wait_until(lambda: not scanning(kiosk), timeout_s=2, what="scanning off")
+    assert kiosk.service_level().cash and not kiosk.window.showing_out_of_order
+    assert panel.offer.text() == "Kiosk offers: inquiry, cash, slip, card"
+    tap(panel.buttons["scanner_cable"])
+    wait_until(lambda: scanning(kiosk), timeout_s=8, what="scanning back")
