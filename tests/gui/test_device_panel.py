@@ -262,3 +262,20 @@ def test_pulling_the_scanner_cable_stops_scanning_only_and_plugging_it_back_rest
     assert panel.offer.text() == "Kiosk offers: inquiry, cash, slip, card"
     tap(panel.buttons["scanner_cable"])
     wait_until(lambda: scanning(kiosk), timeout_s=8, what="scanning back")
+
+
+def test_taking_the_card_home_puts_it_into_its_meter_which_loads_the_purchase_and_writes_back(kiosk_and_panel):
+    from drivers.pcsc import write_back
+
+    _, panel = kiosk_and_panel
+    reader = panel.devices.emulators.card_reader
+    _inserted_demo_card(panel)
+    assert write_purse(panel.devices.card_reader, _next_purchase()).outcome is WriteOutcome.WRITTEN
+
+    tap(panel.buttons["card_to_meter"])
+
+    assert not reader.card_present  # out of the kiosk, into the meter
+    assert (panel.meter.purchase_count, panel.meter.remaining_fen) == (4, DEMO_CARD.balance_fen + 20000)
+    report = write_back.parse_write_back(bytes(panel.demo_card.files[write_back.EF_WRITE_BACK]))
+    assert report.purchase_count == 4  # what the next purchase's quote will read
+    assert "meter: loaded" in panel.log.toPlainText()
