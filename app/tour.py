@@ -206,10 +206,9 @@ class Tour:
 
         self.to_account_entry(lang, "water")
         self.type_digits("1234")
-        self.clock.advance(self.kiosk.journey.waited_s(self.kiosk.config.idle.prompt_after_s) + 1)
-        self.kiosk.journey.tick()
-        self.clock.advance(5)
-        self.kiosk.journey.tick()
+        for idle_s in (self.kiosk.journey.waited_s(self.kiosk.config.idle.prompt_after_s) + 1, 5):  # prompt, counting
+            self.clock.advance(idle_s)
+            self.kiosk.journey.tick()
         self.shoot("idle-prompt", lang)
         self.visit_payment_states(lang)
         self.visit_device_states(lang)
