@@ -66,12 +66,12 @@ class TopUpFlow:
     def _ask_offer(self, ticket: int | None) -> None:
         if ticket is None or self.service is None:
             return
-        service, lookup = self.service, self.kiosk.backend.get("lookup")
+        service, clients = self.service, self.kiosk.backend
 
-        def offer():
+        def offer():  # on a worker: the lookup client is made here on its first use, never on the GUI thread
             found = service.offer()
             try:  # the tariff and the holder: shown when the billing system has them, never required
-                account = lookup.lookup_account(found.reading.utility, found.reading.account_no)
+                account = clients.get("lookup").lookup_account(found.reading.utility, found.reading.account_no)
             except BackendError as error:
                 log.info("card's account not looked up for its overview: %s", error.code)
                 account = None

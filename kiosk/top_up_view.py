@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.top_up_records import TopUpOffer, TopUpOutcome, TopUpResult
+from kiosk.top_up_records import TopUpOffer, TopUpResult
 
 # How many preset amounts the amount screen offers (the quote's limits decide which).
 PRESETS_SHOWN = 6
@@ -100,7 +100,3 @@ class TopUpView:
         if fen % limits.step_fen:
             return "top_up.amount.step"
         return ""
-
-    @property
-    def written(self) -> bool:
-        return self.result is not None and self.result.outcome is TopUpOutcome.WRITTEN
